@@ -1,0 +1,19 @@
+"""codezest-db: the CodeZest PostgreSQL schema, its named queries and pooled connections.
+
+::
+
+    import codezest_db as db
+    from codezest_db import queries
+
+    with db.transaction() as conn:
+        user = queries.auth.create_user(conn, email=..., password_hash=..., name=..., role="STUDENT")
+"""
+
+from __future__ import annotations
+
+from . import errors, queries
+from .pool import close, configure, connection, transaction
+
+__all__ = ["close", "configure", "connection", "errors", "queries", "transaction"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,113 @@
+"""aiosql driver adapters that build models straight from psycopg rows.
+
+Each cursor gets its own row factory, so results never depend on the row
+factory of the caller's connection (a dict_row connection works too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from aiosql.adapters.apyformat import AsyncPyFormatAdapter
+from aiosql.adapters.pyformat import PyFormatAdapter
+from psycopg import AsyncConnection, Connection
+from psycopg.rows import RowFactory, tuple_row
+from pydantic import BaseModel
+
+_factories: dict[type[BaseModel], RowFactory[Any]] = {}
+
+
+def model_row(model: type[BaseModel]) -> RowFactory[Any]:
+    """A psycopg row factory validating each row into *model* (cached per model)."""
+    factory = _factories.get(model)
+    if factory is None:
+        validate = model.__pydantic_validator__.validate_python
+
+        def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+            names = [column.name for column in cursor.description or ()]
+
+            def make(values: Sequence[Any]) -> Any:
+                return validate(dict(zip(names, values, strict=True)))
+
+            return make
+
+        _factories[model] = factory
+    return factory
+
+
+class SyncAdapter(PyFormatAdapter):  # type: ignore[misc]
+    """aiosql's psycopg adapter, with model rows and a fixed row factory."""
+
+    def select(
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
+    ) -> Iterator[Any]:
+        with conn.cursor(row_factory=model_row(record_class)) as cur:
+            cur.execute(sql, parameters)
+            yield from cur.fetchall()
+
+    def select_one(
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
+    ) -> Any:
+        with conn.cursor(row_factory=model_row(record_class)) as cur:
+            cur.execute(sql, parameters)
+            return cur.fetchone()
+
+    def select_value(
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any
+    ) -> Any:
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(sql, parameters)
+            row = cur.fetchone()
+            return None if row is None else row[0]
+
+    def insert_update_delete(
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any
+    ) -> int:
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(sql, parameters)
+            return cur.rowcount
+
+
+class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
+    """The asyncio twin of `SyncAdapter`."""
+
+    async def select(
+        self,
+        conn: AsyncConnection[Any],
+        query_name: str,
+        sql: str,
+        parameters: Any,
+        record_class: Any,
+    ) -> AsyncIterator[Any]:
+        async with conn.cursor(row_factory=model_row(record_class)) as cur:
+            await cur.execute(sql, parameters)
+            for row in await cur.fetchall():
+                yield row
+
+    async def select_one(
+        self,
+        conn: AsyncConnection[Any],
+        query_name: str,
+        sql: str,
+        parameters: Any,
+        record_class: Any,
+    ) -> Any:
+        async with conn.cursor(row_factory=model_row(record_class)) as cur:
+            await cur.execute(sql, parameters)
+            return await cur.fetchone()
+
+    async def select_value(
+        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any
+    ) -> Any:
+        async with conn.cursor(row_factory=tuple_row) as cur:
+            await cur.execute(sql, parameters)
+            row = await cur.fetchone()
+            return None if row is None else row[0]
+
+    async def insert_update_delete(
+        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any
+    ) -> int:
+        async with conn.cursor(row_factory=tuple_row) as cur:
+            await cur.execute(sql, parameters)
+            return cur.rowcount

@@ -1,0 +1,88 @@
+"""Pool settings shared by the sync and the asyncio pools."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from .errors import ConfigurationError, redact_url
+
+# Options of psycopg_pool's pools; any other option is a libpq connection
+# parameter (application_name, sslmode, ...).
+POOL_OPTIONS = frozenset(
+    {"timeout", "max_waiting", "max_lifetime", "max_idle", "reconnect_timeout", "num_workers"}
+)
+DEFAULT_CONNECT_TIMEOUT = 5
+DEFAULT_CHECKOUT_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    """A validated pool configuration. Its repr never shows the password."""
+
+    url: str
+    min_size: int = 1
+    max_size: int = 10
+    pool_options: dict[str, Any] = field(default_factory=dict)
+    connect_options: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(url={redact_url(self.url)!r}, min_size={self.min_size}, "
+            f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
+            f"connect_options={_redact_options(self.connect_options)!r})"
+        )
+
+    @property
+    def target(self) -> str:
+        """Where the pool connects, for messages: the URL without password."""
+        return redact_url(self.url)
+
+
+def resolve(
+    url: str | None, *, min_size: int = 1, max_size: int = 10, **options: Any
+) -> Settings:
+    """Validate a configuration; raise ConfigurationError saying what to fix."""
+    url = url or os.environ.get("DATABASE_URL")
+    if not url:
+        raise ConfigurationError(
+            "no database URL: set the DATABASE_URL environment variable "
+            "or call codezest_db.configure(url=...)"
+        )
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        raise ConfigurationError(f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}") from None
+    if not (0 <= min_size <= max_size and max_size >= 1):
+        raise ConfigurationError(
+            f"pool sizes must satisfy 0 <= min_size <= max_size, max_size >= 1; "
+            f"got min_size={min_size}, max_size={max_size}"
+        )
+    pool_options = {"timeout": DEFAULT_CHECKOUT_TIMEOUT}
+    connect_options: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT}
+    unknown = []
+    for key, value in options.items():
+        if key in POOL_OPTIONS:
+            pool_options[key] = value
+        elif key in _libpq_keywords():
+            connect_options[key] = value
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {', '.join(sorted(unknown))}: expected a pool option "
+            f"({', '.join(sorted(POOL_OPTIONS))}) or a libpq connection parameter"
+        )
+    return Settings(url, min_size, max_size, pool_options, connect_options)
+
+
+def _libpq_keywords() -> frozenset[str]:
+    return frozenset(opt.keyword.decode() for opt in pq.Conninfo.get_defaults())
+
+
+def _redact_options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k == "password" else v) for k, v in options.items()}

@@ -1,0 +1,133 @@
+"""Loading queries/: names, models, docstrings, signatures, row factories."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row, namedtuple_row
+
+from codezest_db import aio, errors, queries
+from codezest_db._loader import load_specs
+from codezest_db.models import User
+
+DOMAINS = ["activity", "auth", "learning", "notifications", "payments"]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return tmp_path
+
+
+def test_every_domain_is_loaded_sync_and_async() -> None:
+    assert sorted(load_specs()) == DOMAINS
+    for domain in DOMAINS:
+        sync_names = list(getattr(queries, domain))
+        assert sync_names, domain
+        assert list(getattr(aio.queries, domain)) == sync_names
+        for name in sync_names:
+            assert inspect.iscoroutinefunction(getattr(getattr(aio.queries, domain), name))
+
+
+def test_docstring_and_signature_come_from_the_sql() -> None:
+    fn = queries.auth.get_user_by_email
+    assert fn.__name__ == "get_user_by_email"
+    assert fn.__doc__ == "Fetch a live user by email, ignoring case."
+    sig = inspect.signature(fn)
+    assert [(p.name, p.kind) for p in sig.parameters.values()] == [
+        ("conn", inspect.Parameter.POSITIONAL_ONLY),
+        ("email", inspect.Parameter.KEYWORD_ONLY),
+    ]
+    listing = inspect.signature(queries.auth.list_users).parameters
+    assert listing["after_id"].default is None
+    assert listing["limit"].default is inspect.Parameter.empty
+    assert "optional:" not in (queries.auth.list_users.__doc__ or "")
+
+
+def test_duplicate_names_are_refused(tmp_path: Path) -> None:
+    root = write(
+        tmp_path, "auth.sql",
+        "-- name: count_users()$\nselect count(*) from auth.users;\n\n"
+        "-- name: count_users()$\nselect 2;\n",
+    )
+    with pytest.raises(errors.QueryError, match="auth.count_users is already defined"):
+        load_specs(root)
+
+
+def test_duplicate_names_across_files_of_one_domain(tmp_path: Path) -> None:
+    (tmp_path / "auth").mkdir()
+    write(tmp_path / "auth", "a.sql", "-- name: one()$\nselect 1;\n")
+    write(tmp_path / "auth", "b.sql", "-- name: one()$\nselect 1;\n")
+    with pytest.raises(errors.QueryError, match="already defined"):
+        load_specs(tmp_path)
+
+
+def test_folder_per_domain(tmp_path: Path) -> None:
+    (tmp_path / "auth").mkdir()
+    write(tmp_path / "auth", "a.sql", "-- name: one()$\nselect 1;\n")
+    write(tmp_path / "auth", "b.sql", "-- name: two()$\nselect 2;\n")
+    specs = load_specs(tmp_path)
+    assert [s.name for s, _ in specs["auth"]] == ["one", "two"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("-- name: rows()\nselect 1;\n", "has no model declared"),
+        ("-- name: rows()^\n-- record_class: Nope\nselect 1;\n", "unknown model 'Nope'"),
+        ("-- name: n()$\n-- record_class: User\nselect 1;\n", "drop its record_class"),
+        ("-- name: s(a)$\nselect 1;\n", "unused declared parameter"),
+        ("-- name: s()$\nselect :a;\n", "undeclared parameter"),
+        ("-- name: s$\nselect 1;\n", "missing mandatory parameter list"),
+        ("-- name: s()<!\ninsert into t values (1);\n", "use '\\^'"),
+        ("-- name: s(a)$\n-- optional: b\nselect :a;\n", "optional names unknown"),
+    ],
+)
+def test_malformed_queries_are_refused_at_load(tmp_path: Path, sql: str, message: str) -> None:
+    with pytest.raises(errors.QueryError, match=message):
+        load_specs(write(tmp_path, "auth.sql", sql))
+
+
+@pytest.mark.parametrize("row_factory", [dict_row, namedtuple_row])
+def test_results_do_not_depend_on_the_connection_row_factory(
+    database_url: str, row_factory: Any
+) -> None:
+    with psycopg.connect(database_url, row_factory=row_factory) as conn:
+        user = queries.auth.create_user(
+            conn, email="rf@example.com", password_hash="h", name="R", role="STUDENT"
+        )
+        assert isinstance(user, User)
+        assert queries.auth.get_user_by_email(conn, email="RF@example.com") == user
+        assert queries.auth.list_users(conn, limit=1000)[0].__class__ is User
+        assert queries.auth.delete_expired_tokens(conn) == 0
+        assert queries.auth.record_login(conn, id=user.id) == 1
+        conn.rollback()
+
+
+def test_async_results_do_not_depend_on_the_row_factory(database_url: str) -> None:
+    import asyncio
+
+    async def main() -> None:
+        async with await psycopg.AsyncConnection.connect(
+            database_url, row_factory=dict_row
+        ) as conn:
+            user = await aio.queries.auth.create_user(
+                conn, email="arf@example.com", password_hash="h", name="R", role="STUDENT"
+            )
+            assert isinstance(user, User)
+            assert await aio.queries.auth.delete_expired_tokens(conn) == 0
+            assert await aio.queries.auth.get_user_by_id(conn, id=user.id) == user
+            await conn.rollback()
+
+    asyncio.run(main())
+
+
+def test_a_sync_connection_is_refused_by_async_queries(conn: psycopg.Connection[Any]) -> None:
+    import asyncio
+
+    with pytest.raises(TypeError, match="AsyncConnection"):
+        asyncio.run(aio.queries.auth.get_user_by_email(conn, email="a@b.c"))

@@ -1,0 +1,137 @@
+"""Migrations through dbmate, the committed schema dump, and the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from codezest_db import migrate
+from codezest_db._resources import migrations_dir, schema_file
+from codezest_db.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def versions() -> list[str]:
+    return sorted(p.name.split("_", 1)[0] for p in migrations_dir().glob("*.sql"))
+
+
+def test_up_rollback_everything_then_up_again_through_the_cli(
+    empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = empty_database_url
+    assert main(["migrate", "--url", url]) == 0
+    assert migrate.applied(url) == versions()
+    assert main(["status", "--url", url]) == 0
+    assert f"Applied: {len(versions())}" in capsys.readouterr().out
+    assert main(["rollback", "--url", url]) == 0
+    assert migrate.applied(url) == versions()[:-1]
+    assert main(["rollback", "--all", "--url", url]) == 0
+    assert migrate.applied(url) == []
+    with psycopg.connect(url) as conn:
+        ours = conn.execute(
+            "select nspname from pg_namespace where nspname in "
+            "('auth', 'learning', 'payments', 'notifications', 'activity')"
+        ).fetchall()
+    assert ours == []
+    assert main(["rollback", "--url", url]) == 0  # nothing left: still fine
+    assert main(["migrate", "--url", url]) == 0
+    assert migrate.applied(url) == versions()
+
+
+def _normalized(text: str) -> str:
+    # pg_dump versions differ in headers and session settings, not in the schema.
+    kept = []
+    for line in text.splitlines():
+        if line.startswith(("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")):
+            continue
+        kept.append(line.rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def test_committed_schema_matches_the_migrations(database_url: str, tmp_path: Path) -> None:
+    dumped = migrate.dump_schema(database_url, tmp_path / "schema.sql")
+    committed = schema_file().read_text()
+    assert _normalized(dumped.read_text()) == _normalized(committed), (
+        "db/schema.sql is stale: run `codezest-db dump-schema` and commit it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://postgres@127.0.0.1:5432/app",
+            "postgres://postgres@127.0.0.1:5432/app?sslmode=disable",
+        ),
+        (
+            "postgresql://u:p%40ss@db.internal/app?sslmode=require",
+            "postgres://u:p%40ss@db.internal/app?sslmode=require",
+        ),
+        (
+            "postgresql://postgres@/codezest?host=/tmp/pg",
+            "postgres://postgres@/codezest?socket=%2Ftmp%2Fpg&sslmode=disable",
+        ),
+        ("host=localhost dbname=app user=me", "postgres://me@localhost/app?sslmode=disable"),
+    ],
+)
+def test_dbmate_url(url: str, expected: str) -> None:
+    assert migrate.dbmate_url(url) == expected
+
+
+def test_cli_failure_is_one_line_without_traceback_or_password() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "codezest_db.cli", "migrate", "--url",
+         "postgresql://app:topsecret@127.0.0.1:1/none"],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "topsecret" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("codezest-db migrate: dbmate up failed")
+
+
+def test_new_writes_an_empty_migration(tmp_path: Path) -> None:
+    path = migrate.new("add_streaks", migrations=tmp_path)
+    assert re.fullmatch(r"\d{14}_add_streaks\.sql", path.name)
+    assert "-- migrate:up" in path.read_text()
+
+
+def test_migrate_without_url_uses_the_embedded_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CODEZEST_EMBEDDED_DIR"] = str(tmp_path / "pg")
+    for _ in range(2):  # the second run finds the same data folder
+        result = subprocess.run(
+            [sys.executable, "-m", "codezest_db.cli", "migrate"],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "embedded PostgreSQL" in result.stderr
+    assert "nothing to apply" in result.stdout or "Applied" not in result.stdout
+    assert (tmp_path / "pg" / "PG_VERSION").is_file()
+
+
+def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps",
+         "-q", "-w", str(tmp_path), str(REPO)],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("codezest_db-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for domain in ("auth", "learning", "payments", "notifications", "activity"):
+        assert f"codezest_db/_sql/queries/{domain}.sql" in names
+    for migration in migrations_dir().glob("*.sql"):
+        assert f"codezest_db/_sql/db/migrations/{migration.name}" in names
+    assert "codezest_db/py.typed" in names
