@@ -318,7 +318,7 @@ create table learning.mcq_answers (
     references learning.mcq_options (id, question_id) on delete cascade
 );
 create index mcq_answers_question_id_idx on learning.mcq_answers (question_id);
-create index mcq_answers_option_id_idx on learning.mcq_answers (option_id);
+create index mcq_answers_option_id_question_id_idx on learning.mcq_answers (option_id, question_id);
 create trigger mcq_answers_set_updated_at before update on learning.mcq_answers
   for each row execute function learning.set_updated_at();
 comment on table learning.mcq_answers is 'The option a learner chose for a question in an attempt; one per attempt and question.';
