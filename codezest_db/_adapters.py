@@ -15,24 +15,32 @@ from psycopg import AsyncConnection, Connection
 from psycopg.rows import RowFactory, tuple_row
 from pydantic import BaseModel
 
-_factories: dict[type[BaseModel], RowFactory[Any]] = {}
+_factories: dict[tuple[str, type[BaseModel]], RowFactory[Any]] = {}
 
 
-def model_row(model: type[BaseModel]) -> RowFactory[Any]:
-    """A psycopg row factory validating each row into *model* (cached per model)."""
-    factory = _factories.get(model)
+def model_row(query_name: str, model: type[BaseModel]) -> RowFactory[Any]:
+    """A psycopg row factory validating each row of *query_name* into *model*.
+
+    A query's result columns are fixed by its SQL, so their names are read
+    from the first result and reused: building ``cursor.description`` on every
+    call costs more than validating the row.
+    """
+    key = (query_name, model)
+    factory = _factories.get(key)
     if factory is None:
         validate = model.__pydantic_validator__.validate_python
+        names: list[str] = []
 
         def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-            names = [column.name for column in cursor.description or ()]
+            if not names:
+                names.extend(column.name for column in cursor.description or ())
 
             def make(values: Sequence[Any]) -> Any:
-                return validate(dict(zip(names, values, strict=True)))
+                return validate(dict(zip(names, values)))  # noqa: B905 - same query, same columns
 
             return make
 
-        _factories[model] = factory
+        _factories[key] = factory
     return factory
 
 
@@ -42,14 +50,14 @@ class SyncAdapter(PyFormatAdapter):  # type: ignore[misc]
     def select(
         self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
     ) -> Iterator[Any]:
-        with conn.cursor(row_factory=model_row(record_class)) as cur:
+        with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             cur.execute(sql, parameters)
             yield from cur.fetchall()
 
     def select_one(
         self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
     ) -> Any:
-        with conn.cursor(row_factory=model_row(record_class)) as cur:
+        with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             cur.execute(sql, parameters)
             return cur.fetchone()
 
@@ -80,7 +88,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
         parameters: Any,
         record_class: Any,
     ) -> AsyncIterator[Any]:
-        async with conn.cursor(row_factory=model_row(record_class)) as cur:
+        async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             await cur.execute(sql, parameters)
             for row in await cur.fetchall():
                 yield row
@@ -93,7 +101,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
         parameters: Any,
         record_class: Any,
     ) -> Any:
-        async with conn.cursor(row_factory=model_row(record_class)) as cur:
+        async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             await cur.execute(sql, parameters)
             return await cur.fetchone()
 

@@ -98,9 +98,12 @@ def up(url: str) -> str:
 
 
 def rollback(url: str, steps: int = 1) -> str:
-    """Roll back the last *steps* applied migrations (all of them with steps=-1)."""
-    if steps < 0:
-        steps = len(applied(url))
+    """Roll back the last *steps* applied migrations (all of them with steps=-1).
+
+    Asking for more than are applied rolls back what there is.
+    """
+    done = len(applied(url))
+    steps = done if steps < 0 else min(steps, done)
     return "".join(run(url, "rollback") for _ in range(steps))
 
 

@@ -90,10 +90,13 @@ def _server() -> Iterator[TestServer]:
 def _docker_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
     try:
         import docker
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
     except ImportError:
-        reasons.append("testcontainers is not installed")
-        return None
+        try:  # testcontainers before 4.15 kept it here
+            from testcontainers.postgres import PostgresContainer
+        except ImportError:
+            reasons.append("testcontainers is not installed")
+            return None
     try:
         docker.from_env(timeout=3).ping()
     except Exception as exc:
