@@ -134,10 +134,12 @@ def dump_schema(url: str, path: Path) -> Path:
 
 
 def new(name: str, migrations: Path | None = None) -> Path:
-    """Create an empty migration file named after *name*; return its path."""
+    """Create an empty migration in *migrations* (default ./db/migrations); return its path."""
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise MigrationError("a migration name is lower-case letters, digits and underscores")
-    folder = migrations or migrations_dir()
+    folder = migrations or Path("db/migrations")
+    if not folder.is_dir():
+        raise MigrationError(f"no {folder} folder here: run this in a checkout of codezest-db")
     before = set(folder.glob("*.sql"))
     env = {**os.environ, "PATH": _path_with_pg_dump()}
     result = subprocess.run(

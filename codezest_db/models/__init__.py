@@ -4,6 +4,7 @@ Field names are column names; a nullable column is ``X | None``.
 """
 
 from codezest_db.models.activity import AnalyticsEvent, AnalyticsEventIn, UserActivity
+from codezest_db.models.activity_rows import EventCountRow
 from codezest_db.models.auth import (
     EmailVerification,
     OAuthAccount,
@@ -41,6 +42,7 @@ __all__ = [
     "AssignmentSubmission",
     "EmailLog",
     "EmailVerification",
+    "EventCountRow",
     "Invoice",
     "LanguageEnrollment",
     "MCQAnswer",
