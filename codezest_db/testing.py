@@ -98,7 +98,11 @@ def _docker_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
             reasons.append("testcontainers is not installed")
             return None
     try:
-        docker.from_env(timeout=3).ping()
+        client = docker.from_env(timeout=3)
+        try:
+            client.ping()
+        finally:
+            client.close()
     except Exception as exc:
         reasons.append(f"no Docker engine answers ({type(exc).__name__})")
         return None

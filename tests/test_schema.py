@@ -242,7 +242,9 @@ def test_nothing_of_ours_in_public(conn: psycopg.Connection[Any]) -> None:
 
 def test_every_model_is_accounted_for() -> None:
     exported = {getattr(models, name) for name in models.__all__}
-    assert exported == set(TABLES) | set(PARTIAL)
+    # Projections of single queries (<Query>Row) are checked by `codezest-db check`.
+    tables = {model for model in exported if not model.__name__.endswith("Row")}
+    assert tables == set(TABLES) | set(PARTIAL)
     assert models.__all__ == sorted(models.__all__)
     for model in exported:
         assert model.model_config.get("frozen") is True, model.__name__
