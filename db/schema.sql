@@ -1,0 +1,3175 @@
+\restrict dbmate
+
+-- Dumped from database version 18.6
+-- Dumped by pg_dump version 18.6
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET transaction_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: activity; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA activity;
+
+
+--
+-- Name: SCHEMA activity; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA activity IS 'The user activity feed and raw analytics events; append-only. Owned by the activity service.';
+
+
+--
+-- Name: auth; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA auth;
+
+
+--
+-- Name: SCHEMA auth; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA auth IS 'Identity: accounts, profiles, sessions, OAuth links and one-time tokens. Owned by the auth service.';
+
+
+--
+-- Name: learning; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA learning;
+
+
+--
+-- Name: SCHEMA learning; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA learning IS 'The course catalogue, enrollments, progress, submissions, quizzes and their analyses. Owned by the learning service.';
+
+
+--
+-- Name: notifications; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA notifications;
+
+
+--
+-- Name: SCHEMA notifications; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA notifications IS 'In-app notifications, delivery preferences and the email audit log. Owned by the notifications service.';
+
+
+--
+-- Name: payments; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA payments;
+
+
+--
+-- Name: SCHEMA payments; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA payments IS 'Subscriptions, transactions, invoices and saved payment methods. Owned by the payments service.';
+
+
+--
+-- Name: Role; Type: TYPE; Schema: auth; Owner: -
+--
+
+CREATE TYPE auth."Role" AS ENUM (
+    'STUDENT',
+    'INSTRUCTOR',
+    'ADMIN'
+);
+
+
+--
+-- Name: TYPE "Role"; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TYPE auth."Role" IS 'What a user may do on the platform.';
+
+
+--
+-- Name: AnalysisType; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."AnalysisType" AS ENUM (
+    'AI',
+    'MANUAL',
+    'HYBRID'
+);
+
+
+--
+-- Name: TYPE "AnalysisType"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."AnalysisType" IS 'Who produced an analysis: an AI model, a human reviewer, or both.';
+
+
+--
+-- Name: Difficulty; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."Difficulty" AS ENUM (
+    'BEGINNER',
+    'INTERMEDIATE',
+    'ADVANCED'
+);
+
+
+--
+-- Name: TYPE "Difficulty"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."Difficulty" IS 'How hard a module or assignment is.';
+
+
+--
+-- Name: EnrollmentStatus; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."EnrollmentStatus" AS ENUM (
+    'ACTIVE',
+    'COMPLETED',
+    'DROPPED'
+);
+
+
+--
+-- Name: TYPE "EnrollmentStatus"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."EnrollmentStatus" IS 'State of a learner''s enrollment in a language track.';
+
+
+--
+-- Name: MaterialType; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."MaterialType" AS ENUM (
+    'VIDEO',
+    'ARTICLE',
+    'CODE_EXAMPLE',
+    'DOCUMENTATION'
+);
+
+
+--
+-- Name: TYPE "MaterialType"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."MaterialType" IS 'The kind of a learning material.';
+
+
+--
+-- Name: ProgressStatus; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."ProgressStatus" AS ENUM (
+    'NOT_STARTED',
+    'IN_PROGRESS',
+    'COMPLETED'
+);
+
+
+--
+-- Name: TYPE "ProgressStatus"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."ProgressStatus" IS 'A learner''s progress through a module or material.';
+
+
+--
+-- Name: SubmissionStatus; Type: TYPE; Schema: learning; Owner: -
+--
+
+CREATE TYPE learning."SubmissionStatus" AS ENUM (
+    'PENDING',
+    'RUNNING',
+    'PASSED',
+    'FAILED',
+    'ERROR'
+);
+
+
+--
+-- Name: TYPE "SubmissionStatus"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TYPE learning."SubmissionStatus" IS 'Grading state of a submission: PENDING (queued), RUNNING, then PASSED, FAILED or ERROR (the grader itself failed).';
+
+
+--
+-- Name: InvoiceStatus; Type: TYPE; Schema: payments; Owner: -
+--
+
+CREATE TYPE payments."InvoiceStatus" AS ENUM (
+    'DRAFT',
+    'OPEN',
+    'PAID',
+    'VOID',
+    'UNCOLLECTIBLE'
+);
+
+
+--
+-- Name: TYPE "InvoiceStatus"; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TYPE payments."InvoiceStatus" IS 'Lifecycle of an invoice: DRAFT, OPEN (issued), then PAID, VOID or UNCOLLECTIBLE.';
+
+
+--
+-- Name: PaymentMethodType; Type: TYPE; Schema: payments; Owner: -
+--
+
+CREATE TYPE payments."PaymentMethodType" AS ENUM (
+    'CARD',
+    'UPI',
+    'BANK_ACCOUNT',
+    'WALLET'
+);
+
+
+--
+-- Name: TYPE "PaymentMethodType"; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TYPE payments."PaymentMethodType" IS 'The kind of a saved payment method.';
+
+
+--
+-- Name: SubscriptionPlan; Type: TYPE; Schema: payments; Owner: -
+--
+
+CREATE TYPE payments."SubscriptionPlan" AS ENUM (
+    'FREE',
+    'PRO',
+    'ENTERPRISE'
+);
+
+
+--
+-- Name: TYPE "SubscriptionPlan"; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TYPE payments."SubscriptionPlan" IS 'The plan a subscription is on.';
+
+
+--
+-- Name: SubscriptionStatus; Type: TYPE; Schema: payments; Owner: -
+--
+
+CREATE TYPE payments."SubscriptionStatus" AS ENUM (
+    'TRIALING',
+    'ACTIVE',
+    'PAST_DUE',
+    'CANCELED',
+    'EXPIRED'
+);
+
+
+--
+-- Name: TYPE "SubscriptionStatus"; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TYPE payments."SubscriptionStatus" IS 'Billing state of a subscription; TRIALING and ACTIVE grant access.';
+
+
+--
+-- Name: TransactionStatus; Type: TYPE; Schema: payments; Owner: -
+--
+
+CREATE TYPE payments."TransactionStatus" AS ENUM (
+    'PENDING',
+    'SUCCEEDED',
+    'FAILED',
+    'REFUNDED'
+);
+
+
+--
+-- Name: TYPE "TransactionStatus"; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TYPE payments."TransactionStatus" IS 'Outcome of a charge at the payment provider.';
+
+
+--
+-- Name: set_updated_at(); Type: FUNCTION; Schema: auth; Owner: -
+--
+
+CREATE FUNCTION auth.set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.updated_at := now();
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION set_updated_at(); Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON FUNCTION auth.set_updated_at() IS 'Trigger function: keeps updated_at current on every update.';
+
+
+--
+-- Name: set_updated_at(); Type: FUNCTION; Schema: learning; Owner: -
+--
+
+CREATE FUNCTION learning.set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.updated_at := now();
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION set_updated_at(); Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON FUNCTION learning.set_updated_at() IS 'Trigger function: keeps updated_at current on every update.';
+
+
+--
+-- Name: set_updated_at(); Type: FUNCTION; Schema: notifications; Owner: -
+--
+
+CREATE FUNCTION notifications.set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.updated_at := now();
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION set_updated_at(); Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON FUNCTION notifications.set_updated_at() IS 'Trigger function: keeps updated_at current on every update.';
+
+
+--
+-- Name: set_updated_at(); Type: FUNCTION; Schema: payments; Owner: -
+--
+
+CREATE FUNCTION payments.set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  new.updated_at := now();
+  return new;
+end;
+$$;
+
+
+--
+-- Name: FUNCTION set_updated_at(); Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON FUNCTION payments.set_updated_at() IS 'Trigger function: keeps updated_at current on every update.';
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: analytics_events; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.analytics_events (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
+    user_id uuid,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+
+--
+-- Name: TABLE analytics_events; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.analytics_events IS 'Raw product analytics events, bulk-ingested with COPY. Append-only.';
+
+
+--
+-- Name: COLUMN analytics_events.name; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.analytics_events.name IS 'Event name, e.g. page_view or quiz_started.';
+
+
+--
+-- Name: COLUMN analytics_events.user_id; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.analytics_events.user_id IS 'auth.users.id of the actor, null for anonymous events (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN analytics_events.properties; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.analytics_events.properties IS 'Event properties (JSON object).';
+
+
+--
+-- Name: COLUMN analytics_events.occurred_at; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.analytics_events.occurred_at IS 'When the event happened at the client; created_at is when it was stored.';
+
+
+--
+-- Name: user_activities; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_activities (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    type text NOT NULL,
+    entity_type text,
+    entity_id uuid,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT user_activities_entity_check CHECK (((entity_id IS NULL) OR (entity_type IS NOT NULL))),
+    CONSTRAINT user_activities_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT user_activities_type_check CHECK ((type <> ''::text))
+);
+
+
+--
+-- Name: TABLE user_activities; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.user_activities IS 'What a user did, newest first per user (index user_activities_user_id_created_at_idx). Append-only.';
+
+
+--
+-- Name: COLUMN user_activities.user_id; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_activities.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN user_activities.type; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_activities.type IS 'Dotted action key, e.g. module.completed or submission.created.';
+
+
+--
+-- Name: COLUMN user_activities.entity_type; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_activities.entity_type IS 'Kind of the thing acted on, e.g. module or assignment; required when entity_id is set.';
+
+
+--
+-- Name: COLUMN user_activities.entity_id; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_activities.entity_id IS 'Id of the thing acted on, in the schema of its owning service (no foreign key).';
+
+
+--
+-- Name: COLUMN user_activities.metadata; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_activities.metadata IS 'Extra details of the action (JSON object).';
+
+
+--
+-- Name: email_verifications; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.email_verifications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    email text NOT NULL,
+    token_hash text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    verified_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_verifications_email_check CHECK (((char_length(email) <= 254) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
+    CONSTRAINT email_verifications_token_hash_check CHECK ((token_hash <> ''::text))
+);
+
+
+--
+-- Name: TABLE email_verifications; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.email_verifications IS 'One-time tokens proving that a user owns an email address.';
+
+
+--
+-- Name: COLUMN email_verifications.email; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.email_verifications.email IS 'The address being verified (may differ from the user''s current email during a change).';
+
+
+--
+-- Name: COLUMN email_verifications.token_hash; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.email_verifications.token_hash IS 'Hash of the verification token; the token itself is never stored.';
+
+
+--
+-- Name: COLUMN email_verifications.verified_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.email_verifications.verified_at IS 'When the token was consumed; a token is used at most once.';
+
+
+--
+-- Name: oauth_accounts; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.oauth_accounts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    provider text NOT NULL,
+    provider_account_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT oauth_accounts_provider_account_id_check CHECK ((provider_account_id <> ''::text)),
+    CONSTRAINT oauth_accounts_provider_check CHECK ((provider <> ''::text))
+);
+
+
+--
+-- Name: TABLE oauth_accounts; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.oauth_accounts IS 'External identities (GitHub, Google, ...) linked to a user; each external account links to one user.';
+
+
+--
+-- Name: COLUMN oauth_accounts.provider; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.oauth_accounts.provider IS 'Identity provider key, e.g. github or google.';
+
+
+--
+-- Name: COLUMN oauth_accounts.provider_account_id; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.oauth_accounts.provider_account_id IS 'The user''s stable id at the provider.';
+
+
+--
+-- Name: password_resets; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.password_resets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT password_resets_token_hash_check CHECK ((token_hash <> ''::text))
+);
+
+
+--
+-- Name: TABLE password_resets; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.password_resets IS 'One-time password reset tokens; valid while unused and unexpired.';
+
+
+--
+-- Name: COLUMN password_resets.token_hash; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.password_resets.token_hash IS 'Hash of the reset token; the token itself is never stored.';
+
+
+--
+-- Name: COLUMN password_resets.used_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.password_resets.used_at IS 'When the token was consumed; a token is used at most once.';
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.sessions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    user_agent text,
+    ip_address inet,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sessions_token_hash_check CHECK ((token_hash <> ''::text))
+);
+
+
+--
+-- Name: TABLE sessions; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.sessions IS 'Sign-in sessions. A session is active while expires_at is in the future and revoked_at is null.';
+
+
+--
+-- Name: COLUMN sessions.token_hash; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.sessions.token_hash IS 'Hash of the session token; the token itself is never stored.';
+
+
+--
+-- Name: COLUMN sessions.ip_address; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.sessions.ip_address IS 'Client address when the session was created.';
+
+
+--
+-- Name: COLUMN sessions.revoked_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.sessions.revoked_at IS 'Set on sign-out or forced revocation; a revoked session is never valid again.';
+
+
+--
+-- Name: COLUMN sessions.last_used_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.sessions.last_used_at IS 'Latest time the session authenticated a request.';
+
+
+--
+-- Name: user_profiles; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.user_profiles (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    bio text,
+    avatar_url text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE user_profiles; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.user_profiles IS 'Optional public profile of a user, at most one per user (user_profiles_user_id_key).';
+
+
+--
+-- Name: COLUMN user_profiles.avatar_url; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.user_profiles.avatar_url IS 'Absolute URL of the avatar image.';
+
+
+--
+-- Name: users; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.users (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    email text NOT NULL,
+    password_hash text,
+    name text NOT NULL,
+    role auth."Role" DEFAULT 'STUDENT'::auth."Role" NOT NULL,
+    email_verified_at timestamp with time zone,
+    last_login_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT users_email_check CHECK (((char_length(email) <= 254) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
+    CONSTRAINT users_name_check CHECK ((char_length(name) <= 200)),
+    CONSTRAINT users_password_hash_check CHECK ((password_hash <> ''::text))
+);
+
+
+--
+-- Name: TABLE users; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.users IS 'One row per account. Soft-deleted rows (deleted_at set) are invisible to ordinary queries.';
+
+
+--
+-- Name: COLUMN users.email; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.users.email IS 'Login email as entered; unique case-insensitively among non-deleted users (index users_email_key).';
+
+
+--
+-- Name: COLUMN users.password_hash; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.users.password_hash IS 'Password hash computed by the auth service; null for accounts that only sign in through OAuth.';
+
+
+--
+-- Name: COLUMN users.email_verified_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.users.email_verified_at IS 'When the user proved ownership of email; null while unverified.';
+
+
+--
+-- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.users.last_login_at IS 'Time of the latest successful sign-in.';
+
+
+--
+-- Name: COLUMN users.deleted_at; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.users.deleted_at IS 'Soft delete: set when the account is closed; the email becomes free again.';
+
+
+--
+-- Name: assignment_analyses; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.assignment_analyses (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    submission_id uuid NOT NULL,
+    type learning."AnalysisType" NOT NULL,
+    summary text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    score numeric(5,2),
+    ai_model text,
+    reviewer_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT assignment_analyses_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT assignment_analyses_score_check CHECK (((score >= (0)::numeric) AND (score <= (100)::numeric)))
+);
+
+
+--
+-- Name: TABLE assignment_analyses; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.assignment_analyses IS 'Code review of a submission by an AI model, a human reviewer, or both.';
+
+
+--
+-- Name: COLUMN assignment_analyses.summary; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_analyses.summary IS 'Short verdict shown to the learner.';
+
+
+--
+-- Name: COLUMN assignment_analyses.details; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_analyses.details IS 'Structured findings (JSON object), e.g. {"issues": [...], "suggestions": [...]}.';
+
+
+--
+-- Name: COLUMN assignment_analyses.score; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_analyses.score IS 'Code quality score, 0 to 100.';
+
+
+--
+-- Name: COLUMN assignment_analyses.ai_model; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_analyses.ai_model IS 'Name of the AI model that produced an AI or HYBRID analysis.';
+
+
+--
+-- Name: COLUMN assignment_analyses.reviewer_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_analyses.reviewer_id IS 'auth.users.id of the human reviewer of a MANUAL or HYBRID analysis (no foreign key: another service''s schema).';
+
+
+--
+-- Name: assignment_submissions; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.assignment_submissions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    assignment_id uuid NOT NULL,
+    code text NOT NULL,
+    status learning."SubmissionStatus" DEFAULT 'PENDING'::learning."SubmissionStatus" NOT NULL,
+    score integer,
+    test_results jsonb,
+    feedback text,
+    submitted_at timestamp with time zone DEFAULT now() NOT NULL,
+    graded_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT assignment_submissions_score_check CHECK ((score >= 0)),
+    CONSTRAINT assignment_submissions_test_results_check CHECK ((jsonb_typeof(test_results) = 'object'::text))
+);
+
+
+--
+-- Name: TABLE assignment_submissions; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.assignment_submissions IS 'Code a learner submitted for an assignment, and its grading outcome.';
+
+
+--
+-- Name: COLUMN assignment_submissions.user_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_submissions.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN assignment_submissions.score; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_submissions.score IS 'Points earned, 0 to the assignment''s points; null until graded.';
+
+
+--
+-- Name: COLUMN assignment_submissions.test_results; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_submissions.test_results IS 'Grader output (JSON object), e.g. {"passed": 3, "total": 4, "cases": [...]}; null until graded.';
+
+
+--
+-- Name: COLUMN assignment_submissions.feedback; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_submissions.feedback IS 'Human-readable grading feedback.';
+
+
+--
+-- Name: COLUMN assignment_submissions.graded_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignment_submissions.graded_at IS 'When grading finished; null while PENDING or RUNNING.';
+
+
+--
+-- Name: assignments; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.assignments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    module_id uuid NOT NULL,
+    title text NOT NULL,
+    description text NOT NULL,
+    difficulty learning."Difficulty" DEFAULT 'BEGINNER'::learning."Difficulty" NOT NULL,
+    starter_code text,
+    test_cases jsonb DEFAULT '[]'::jsonb NOT NULL,
+    points integer DEFAULT 0 NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT assignments_points_check CHECK ((points >= 0)),
+    CONSTRAINT assignments_position_check CHECK (("position" >= 0)),
+    CONSTRAINT assignments_test_cases_check CHECK ((jsonb_typeof(test_cases) = 'array'::text)),
+    CONSTRAINT assignments_title_check CHECK ((title <> ''::text))
+);
+
+
+--
+-- Name: TABLE assignments; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.assignments IS 'Coding exercises of a module, graded against test cases. Soft-deleted rows are hidden.';
+
+
+--
+-- Name: COLUMN assignments.description; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments.description IS 'The task statement shown to the learner (Markdown).';
+
+
+--
+-- Name: COLUMN assignments.starter_code; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments.starter_code IS 'Code the editor starts with; null for an empty editor.';
+
+
+--
+-- Name: COLUMN assignments.test_cases; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments.test_cases IS 'JSON array of test cases the grader runs, e.g. [{"input": ..., "expected": ..., "hidden": false}].';
+
+
+--
+-- Name: COLUMN assignments.points; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments.points IS 'Points awarded for a fully passing submission.';
+
+
+--
+-- Name: COLUMN assignments."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments."position" IS 'Display order within the module, ascending from 0.';
+
+
+--
+-- Name: COLUMN assignments.deleted_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.assignments.deleted_at IS 'Soft delete: set when the assignment is retired.';
+
+
+--
+-- Name: language_enrollments; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.language_enrollments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    language_id uuid NOT NULL,
+    status learning."EnrollmentStatus" DEFAULT 'ACTIVE'::learning."EnrollmentStatus" NOT NULL,
+    enrolled_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE language_enrollments; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.language_enrollments IS 'A learner''s enrollment in a language track; one per user and language.';
+
+
+--
+-- Name: COLUMN language_enrollments.user_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.language_enrollments.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN language_enrollments.enrolled_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.language_enrollments.enrolled_at IS 'When the learner (re-)enrolled.';
+
+
+--
+-- Name: COLUMN language_enrollments.completed_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.language_enrollments.completed_at IS 'When the track was completed; null until then.';
+
+
+--
+-- Name: material_progress; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.material_progress (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    material_id uuid NOT NULL,
+    status learning."ProgressStatus" DEFAULT 'NOT_STARTED'::learning."ProgressStatus" NOT NULL,
+    completed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE material_progress; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.material_progress IS 'Whether a learner has gone through a material; one row per user and material.';
+
+
+--
+-- Name: COLUMN material_progress.user_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.material_progress.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: materials; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.materials (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    module_id uuid NOT NULL,
+    title text NOT NULL,
+    type learning."MaterialType" NOT NULL,
+    content text,
+    url text,
+    "position" integer DEFAULT 0 NOT NULL,
+    duration_seconds integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT materials_content_or_url_check CHECK (((content IS NOT NULL) OR (url IS NOT NULL))),
+    CONSTRAINT materials_duration_seconds_check CHECK ((duration_seconds >= 0)),
+    CONSTRAINT materials_position_check CHECK (("position" >= 0)),
+    CONSTRAINT materials_title_check CHECK ((title <> ''::text))
+);
+
+
+--
+-- Name: TABLE materials; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.materials IS 'Videos, articles, code examples and documentation of a module, shown in position order. Soft-deleted rows are hidden.';
+
+
+--
+-- Name: COLUMN materials.content; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.materials.content IS 'Inline body (Markdown or code); null when the material lives at url.';
+
+
+--
+-- Name: COLUMN materials.url; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.materials.url IS 'External location (video, documentation page); null when content is inline.';
+
+
+--
+-- Name: COLUMN materials."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.materials."position" IS 'Display order within the module, ascending from 0.';
+
+
+--
+-- Name: COLUMN materials.duration_seconds; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.materials.duration_seconds IS 'Expected time to watch or read, in seconds.';
+
+
+--
+-- Name: COLUMN materials.deleted_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.materials.deleted_at IS 'Soft delete: set when the material is retired.';
+
+
+--
+-- Name: mcq_answers; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.mcq_answers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_id uuid NOT NULL,
+    question_id uuid NOT NULL,
+    option_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE mcq_answers; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.mcq_answers IS 'The option a learner chose for a question in an attempt; one per attempt and question.';
+
+
+--
+-- Name: COLUMN mcq_answers.option_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_answers.option_id IS 'The chosen option; it must belong to question_id (composite foreign key).';
+
+
+--
+-- Name: mcq_attempts; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.mcq_attempts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    quiz_id uuid NOT NULL,
+    score integer,
+    max_score integer,
+    passed boolean,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mcq_attempts_max_score_check CHECK ((max_score >= 0)),
+    CONSTRAINT mcq_attempts_score_check CHECK ((score >= 0)),
+    CONSTRAINT mcq_attempts_score_max_score_check CHECK ((score <= max_score))
+);
+
+
+--
+-- Name: TABLE mcq_attempts; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.mcq_attempts IS 'One sitting of a quiz by a learner; score, max_score and passed are set when it is finished.';
+
+
+--
+-- Name: COLUMN mcq_attempts.user_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_attempts.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN mcq_attempts.score; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_attempts.score IS 'Points of the correctly answered questions; null until finished.';
+
+
+--
+-- Name: COLUMN mcq_attempts.max_score; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_attempts.max_score IS 'Total points of the quiz''s questions when it was finished.';
+
+
+--
+-- Name: COLUMN mcq_attempts.passed; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_attempts.passed IS 'score >= the quiz''s passing_score; null until finished.';
+
+
+--
+-- Name: COLUMN mcq_attempts.finished_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_attempts.finished_at IS 'When the attempt was submitted; the result never changes afterwards.';
+
+
+--
+-- Name: mcq_options; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.mcq_options (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    question_id uuid NOT NULL,
+    text text NOT NULL,
+    is_correct boolean DEFAULT false NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mcq_options_position_check CHECK (("position" >= 0)),
+    CONSTRAINT mcq_options_text_check CHECK ((text <> ''::text))
+);
+
+
+--
+-- Name: TABLE mcq_options; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.mcq_options IS 'Answer choices of a question; is_correct marks the right one(s).';
+
+
+--
+-- Name: COLUMN mcq_options.is_correct; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_options.is_correct IS 'True for a correct choice. Never sent to learners before they answer.';
+
+
+--
+-- Name: COLUMN mcq_options."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_options."position" IS 'Display order within the question, ascending from 0.';
+
+
+--
+-- Name: mcq_questions; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.mcq_questions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    quiz_id uuid NOT NULL,
+    prompt text NOT NULL,
+    explanation text,
+    "position" integer DEFAULT 0 NOT NULL,
+    points integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mcq_questions_points_check CHECK ((points >= 0)),
+    CONSTRAINT mcq_questions_position_check CHECK (("position" >= 0)),
+    CONSTRAINT mcq_questions_prompt_check CHECK ((prompt <> ''::text))
+);
+
+
+--
+-- Name: TABLE mcq_questions; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.mcq_questions IS 'Questions of a quiz, in position order.';
+
+
+--
+-- Name: COLUMN mcq_questions.explanation; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_questions.explanation IS 'Shown after answering: why the correct option is correct.';
+
+
+--
+-- Name: COLUMN mcq_questions."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_questions."position" IS 'Display order within the quiz, ascending from 0.';
+
+
+--
+-- Name: COLUMN mcq_questions.points; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_questions.points IS 'Points earned by answering correctly.';
+
+
+--
+-- Name: mcq_quizzes; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.mcq_quizzes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    module_id uuid NOT NULL,
+    title text NOT NULL,
+    description text,
+    passing_score integer NOT NULL,
+    time_limit_seconds integer,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT mcq_quizzes_passing_score_check CHECK ((passing_score >= 0)),
+    CONSTRAINT mcq_quizzes_position_check CHECK (("position" >= 0)),
+    CONSTRAINT mcq_quizzes_time_limit_seconds_check CHECK ((time_limit_seconds > 0)),
+    CONSTRAINT mcq_quizzes_title_check CHECK ((title <> ''::text))
+);
+
+
+--
+-- Name: TABLE mcq_quizzes; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.mcq_quizzes IS 'Multiple-choice quizzes of a module. Soft-deleted rows are hidden.';
+
+
+--
+-- Name: COLUMN mcq_quizzes.passing_score; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_quizzes.passing_score IS 'Minimum score, in question points, that passes the quiz.';
+
+
+--
+-- Name: COLUMN mcq_quizzes.time_limit_seconds; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_quizzes.time_limit_seconds IS 'Time allowed for one attempt; null for no limit.';
+
+
+--
+-- Name: COLUMN mcq_quizzes."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_quizzes."position" IS 'Display order within the module, ascending from 0.';
+
+
+--
+-- Name: COLUMN mcq_quizzes.deleted_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.mcq_quizzes.deleted_at IS 'Soft delete: set when the quiz is retired.';
+
+
+--
+-- Name: module_progress; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.module_progress (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    module_id uuid NOT NULL,
+    status learning."ProgressStatus" DEFAULT 'NOT_STARTED'::learning."ProgressStatus" NOT NULL,
+    progress_percent numeric(5,2) DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT module_progress_progress_percent_check CHECK (((progress_percent >= (0)::numeric) AND (progress_percent <= (100)::numeric)))
+);
+
+
+--
+-- Name: TABLE module_progress; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.module_progress IS 'A learner''s progress through a module; one row per user and module.';
+
+
+--
+-- Name: COLUMN module_progress.user_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.module_progress.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN module_progress.progress_percent; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.module_progress.progress_percent IS 'Share of the module completed, 0 to 100.';
+
+
+--
+-- Name: modules; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.modules (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    language_id uuid NOT NULL,
+    slug text NOT NULL,
+    title text NOT NULL,
+    description text,
+    "position" integer DEFAULT 0 NOT NULL,
+    difficulty learning."Difficulty" DEFAULT 'BEGINNER'::learning."Difficulty" NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT modules_position_check CHECK (("position" >= 0)),
+    CONSTRAINT modules_slug_check CHECK (((char_length(slug) <= 100) AND (slug ~ '^[a-z0-9][a-z0-9_-]*$'::text))),
+    CONSTRAINT modules_title_check CHECK ((title <> ''::text))
+);
+
+
+--
+-- Name: TABLE modules; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.modules IS 'Ordered chapters of a language track. Soft-deleted rows are hidden.';
+
+
+--
+-- Name: COLUMN modules.slug; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.modules.slug IS 'URL key, unique within its language among non-deleted modules (index modules_language_id_slug_key).';
+
+
+--
+-- Name: COLUMN modules."position"; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.modules."position" IS 'Display order within the language, ascending from 0.';
+
+
+--
+-- Name: COLUMN modules.deleted_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.modules.deleted_at IS 'Soft delete: set when the module is retired.';
+
+
+--
+-- Name: programming_languages; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.programming_languages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    description text,
+    icon_url text,
+    is_published boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT programming_languages_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT programming_languages_slug_check CHECK (((char_length(slug) <= 100) AND (slug ~ '^[a-z0-9][a-z0-9_-]*$'::text)))
+);
+
+
+--
+-- Name: TABLE programming_languages; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.programming_languages IS 'Language tracks of the catalogue (Python, JavaScript, ...). Soft-deleted rows are hidden.';
+
+
+--
+-- Name: COLUMN programming_languages.slug; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.programming_languages.slug IS 'URL key, lower-case; unique among non-deleted languages (index programming_languages_slug_key).';
+
+
+--
+-- Name: COLUMN programming_languages.is_published; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.programming_languages.is_published IS 'False hides the track from learners while it is being prepared.';
+
+
+--
+-- Name: COLUMN programming_languages.deleted_at; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.programming_languages.deleted_at IS 'Soft delete: set when the track is retired.';
+
+
+--
+-- Name: quiz_analyses; Type: TABLE; Schema: learning; Owner: -
+--
+
+CREATE TABLE learning.quiz_analyses (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    attempt_id uuid NOT NULL,
+    type learning."AnalysisType" NOT NULL,
+    summary text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    ai_model text,
+    reviewer_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT quiz_analyses_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+
+--
+-- Name: TABLE quiz_analyses; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON TABLE learning.quiz_analyses IS 'Analysis of a quiz attempt (weak topics, advice) by an AI model, a human reviewer, or both.';
+
+
+--
+-- Name: COLUMN quiz_analyses.summary; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.quiz_analyses.summary IS 'Short verdict shown to the learner.';
+
+
+--
+-- Name: COLUMN quiz_analyses.details; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.quiz_analyses.details IS 'Structured findings (JSON object), e.g. {"weak_topics": [...]}.';
+
+
+--
+-- Name: COLUMN quiz_analyses.ai_model; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.quiz_analyses.ai_model IS 'Name of the AI model that produced an AI or HYBRID analysis.';
+
+
+--
+-- Name: COLUMN quiz_analyses.reviewer_id; Type: COMMENT; Schema: learning; Owner: -
+--
+
+COMMENT ON COLUMN learning.quiz_analyses.reviewer_id IS 'auth.users.id of the human reviewer of a MANUAL or HYBRID analysis (no foreign key: another service''s schema).';
+
+
+--
+-- Name: email_logs; Type: TABLE; Schema: notifications; Owner: -
+--
+
+CREATE TABLE notifications.email_logs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid,
+    to_email text NOT NULL,
+    template text NOT NULL,
+    subject text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    provider_message_id text,
+    error text,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_logs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sent'::text, 'delivered'::text, 'bounced'::text, 'failed'::text]))),
+    CONSTRAINT email_logs_template_check CHECK ((template <> ''::text)),
+    CONSTRAINT email_logs_to_email_check CHECK (((char_length(to_email) <= 254) AND (to_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text)))
+);
+
+
+--
+-- Name: TABLE email_logs; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON TABLE notifications.email_logs IS 'Audit log of every email the platform sends, and its delivery state.';
+
+
+--
+-- Name: COLUMN email_logs.user_id; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.user_id IS 'auth.users.id of the recipient, null for addresses without an account (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN email_logs.template; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.template IS 'Key of the email template rendered, e.g. password_reset.';
+
+
+--
+-- Name: COLUMN email_logs.status; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.status IS 'queued, sent (accepted by the provider), delivered, bounced or failed.';
+
+
+--
+-- Name: COLUMN email_logs.provider_message_id; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.provider_message_id IS 'The message id at the email provider, for delivery webhooks; unique.';
+
+
+--
+-- Name: COLUMN email_logs.error; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.error IS 'Provider error of a failed or bounced email.';
+
+
+--
+-- Name: COLUMN email_logs.sent_at; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.email_logs.sent_at IS 'When the provider accepted the email.';
+
+
+--
+-- Name: notification_preferences; Type: TABLE; Schema: notifications; Owner: -
+--
+
+CREATE TABLE notifications.notification_preferences (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    channel text NOT NULL,
+    type text,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_preferences_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'in_app'::text, 'push'::text]))),
+    CONSTRAINT notification_preferences_type_check CHECK ((type <> ''::text))
+);
+
+
+--
+-- Name: TABLE notification_preferences; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON TABLE notifications.notification_preferences IS 'Whether a user wants notifications on a channel, for all types (type null) or one type; one row per user, channel and type.';
+
+
+--
+-- Name: COLUMN notification_preferences.user_id; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notification_preferences.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN notification_preferences.channel; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notification_preferences.channel IS 'Delivery channel: email, in_app or push.';
+
+
+--
+-- Name: COLUMN notification_preferences.type; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notification_preferences.type IS 'Notification type the row applies to; null for the channel-wide default. A type row overrides the default.';
+
+
+--
+-- Name: notifications; Type: TABLE; Schema: notifications; Owner: -
+--
+
+CREATE TABLE notifications.notifications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    type text NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    read_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
+    CONSTRAINT notifications_type_check CHECK ((type <> ''::text))
+);
+
+
+--
+-- Name: TABLE notifications; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON TABLE notifications.notifications IS 'In-app notifications of a user; unread while read_at is null (index notifications_unread_idx).';
+
+
+--
+-- Name: COLUMN notifications.user_id; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notifications.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN notifications.type; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notifications.type IS 'Dotted event key that produced it, e.g. submission.graded or payment.failed.';
+
+
+--
+-- Name: COLUMN notifications.data; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notifications.data IS 'JSON object the client needs to render or link it, e.g. {"submission_id": ...}.';
+
+
+--
+-- Name: COLUMN notifications.read_at; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notifications.read_at IS 'When the user read it; null while unread.';
+
+
+--
+-- Name: invoices; Type: TABLE; Schema: payments; Owner: -
+--
+
+CREATE TABLE payments.invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    subscription_id uuid,
+    transaction_id uuid,
+    number text NOT NULL,
+    amount_minor bigint NOT NULL,
+    currency character(3) NOT NULL,
+    status payments."InvoiceStatus" DEFAULT 'DRAFT'::payments."InvoiceStatus" NOT NULL,
+    line_items jsonb DEFAULT '[]'::jsonb NOT NULL,
+    issued_at timestamp with time zone,
+    due_at timestamp with time zone,
+    paid_at timestamp with time zone,
+    voided_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoices_amount_minor_check CHECK ((amount_minor >= 0)),
+    CONSTRAINT invoices_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT invoices_line_items_check CHECK ((jsonb_typeof(line_items) = 'array'::text)),
+    CONSTRAINT invoices_number_check CHECK ((number <> ''::text))
+);
+
+
+--
+-- Name: TABLE invoices; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TABLE payments.invoices IS 'Invoices issued to users; kept as financial records (never cascade-deleted).';
+
+
+--
+-- Name: COLUMN invoices.user_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN invoices.transaction_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.transaction_id IS 'The charge that paid the invoice; null while unpaid.';
+
+
+--
+-- Name: COLUMN invoices.number; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.number IS 'Human-facing invoice number, e.g. CZ-2026-000123; unique.';
+
+
+--
+-- Name: COLUMN invoices.amount_minor; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.amount_minor IS 'Total in minor units of currency, never negative.';
+
+
+--
+-- Name: COLUMN invoices.currency; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.currency IS 'ISO 4217 code, three upper-case letters.';
+
+
+--
+-- Name: COLUMN invoices.line_items; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.line_items IS 'JSON array of lines, e.g. [{"description": ..., "amount_minor": ..., "quantity": ...}].';
+
+
+--
+-- Name: COLUMN invoices.issued_at; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.issued_at IS 'When the invoice left DRAFT.';
+
+
+--
+-- Name: COLUMN invoices.due_at; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.invoices.due_at IS 'Payment deadline.';
+
+
+--
+-- Name: payment_methods; Type: TABLE; Schema: payments; Owner: -
+--
+
+CREATE TABLE payments.payment_methods (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    type payments."PaymentMethodType" NOT NULL,
+    provider text,
+    provider_method_id text NOT NULL,
+    brand text,
+    last4 text,
+    exp_month integer,
+    exp_year integer,
+    is_default boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT payment_methods_exp_month_check CHECK (((exp_month >= 1) AND (exp_month <= 12))),
+    CONSTRAINT payment_methods_exp_year_check CHECK (((exp_year >= 2000) AND (exp_year <= 2200))),
+    CONSTRAINT payment_methods_last4_check CHECK ((last4 ~ '^[0-9]{4}$'::text)),
+    CONSTRAINT payment_methods_provider_check CHECK ((provider <> ''::text)),
+    CONSTRAINT payment_methods_provider_method_id_check CHECK ((provider_method_id <> ''::text))
+);
+
+
+--
+-- Name: TABLE payment_methods; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TABLE payments.payment_methods IS 'Payment methods saved at the provider; at most one default per user (index payment_methods_one_default_per_user).';
+
+
+--
+-- Name: COLUMN payment_methods.user_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN payment_methods.provider; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.provider IS 'Payment service provider holding the method, e.g. stripe or razorpay.';
+
+
+--
+-- Name: COLUMN payment_methods.provider_method_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.provider_method_id IS 'The method''s id (token) at the provider; unique. Card numbers are never stored.';
+
+
+--
+-- Name: COLUMN payment_methods.brand; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.brand IS 'Card network or wallet name for display, e.g. visa.';
+
+
+--
+-- Name: COLUMN payment_methods.last4; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.last4 IS 'Last four digits of a card or account, for display.';
+
+
+--
+-- Name: COLUMN payment_methods.exp_month; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.exp_month IS 'Card expiry month, 1 to 12.';
+
+
+--
+-- Name: COLUMN payment_methods.exp_year; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.payment_methods.exp_year IS 'Card expiry year, four digits.';
+
+
+--
+-- Name: subscriptions; Type: TABLE; Schema: payments; Owner: -
+--
+
+CREATE TABLE payments.subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    plan payments."SubscriptionPlan" NOT NULL,
+    status payments."SubscriptionStatus" NOT NULL,
+    current_period_start timestamp with time zone,
+    current_period_end timestamp with time zone,
+    cancel_at_period_end boolean DEFAULT false NOT NULL,
+    canceled_at timestamp with time zone,
+    trial_ends_at timestamp with time zone,
+    provider text,
+    provider_subscription_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT subscriptions_period_check CHECK ((current_period_end > current_period_start)),
+    CONSTRAINT subscriptions_provider_check CHECK ((provider <> ''::text))
+);
+
+
+--
+-- Name: TABLE subscriptions; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TABLE payments.subscriptions IS 'A user''s plan and its billing state. Active means status TRIALING or ACTIVE (index subscriptions_active_idx).';
+
+
+--
+-- Name: COLUMN subscriptions.user_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN subscriptions.current_period_start; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.current_period_start IS 'Start of the paid-for period; null for plans that are not billed.';
+
+
+--
+-- Name: COLUMN subscriptions.current_period_end; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.current_period_end IS 'End of the paid-for period; the next renewal or expiry happens then.';
+
+
+--
+-- Name: COLUMN subscriptions.cancel_at_period_end; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.cancel_at_period_end IS 'True when the user cancelled but keeps access until current_period_end.';
+
+
+--
+-- Name: COLUMN subscriptions.canceled_at; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.canceled_at IS 'When the cancellation was requested.';
+
+
+--
+-- Name: COLUMN subscriptions.trial_ends_at; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.trial_ends_at IS 'End of the free trial, when status is TRIALING.';
+
+
+--
+-- Name: COLUMN subscriptions.provider; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.provider IS 'Payment service provider, e.g. stripe or razorpay; null for subscriptions it does not bill.';
+
+
+--
+-- Name: COLUMN subscriptions.provider_subscription_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.subscriptions.provider_subscription_id IS 'The subscription''s id at the provider; unique.';
+
+
+--
+-- Name: transactions; Type: TABLE; Schema: payments; Owner: -
+--
+
+CREATE TABLE payments.transactions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    subscription_id uuid,
+    amount_minor bigint NOT NULL,
+    currency character(3) NOT NULL,
+    status payments."TransactionStatus" NOT NULL,
+    provider text,
+    provider_payment_id text NOT NULL,
+    description text,
+    failure_reason text,
+    refunded_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT transactions_amount_minor_check CHECK ((amount_minor >= 0)),
+    CONSTRAINT transactions_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT transactions_provider_check CHECK ((provider <> ''::text)),
+    CONSTRAINT transactions_provider_payment_id_check CHECK ((provider_payment_id <> ''::text))
+);
+
+
+--
+-- Name: TABLE transactions; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON TABLE payments.transactions IS 'Charges and their outcome; kept as financial records (never cascade-deleted).';
+
+
+--
+-- Name: COLUMN transactions.user_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN transactions.subscription_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.subscription_id IS 'The subscription charged for; null for one-off payments.';
+
+
+--
+-- Name: COLUMN transactions.amount_minor; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.amount_minor IS 'Amount in minor units of currency (cents, paise), never negative.';
+
+
+--
+-- Name: COLUMN transactions.currency; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.currency IS 'ISO 4217 code, three upper-case letters.';
+
+
+--
+-- Name: COLUMN transactions.provider; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.provider IS 'Payment service provider, e.g. stripe or razorpay.';
+
+
+--
+-- Name: COLUMN transactions.provider_payment_id; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.provider_payment_id IS 'The payment''s id at the provider; unique, so a replayed webhook finds the existing row.';
+
+
+--
+-- Name: COLUMN transactions.failure_reason; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.failure_reason IS 'Provider''s reason for a FAILED charge.';
+
+
+--
+-- Name: COLUMN transactions.refunded_at; Type: COMMENT; Schema: payments; Owner: -
+--
+
+COMMENT ON COLUMN payments.transactions.refunded_at IS 'When the charge was refunded (status REFUNDED).';
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version character varying NOT NULL
+);
+
+
+--
+-- Name: analytics_events analytics_events_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events
+    ADD CONSTRAINT analytics_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: user_activities user_activities_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_activities
+    ADD CONSTRAINT user_activities_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: email_verifications email_verifications_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.email_verifications
+    ADD CONSTRAINT email_verifications_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: email_verifications email_verifications_token_hash_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.email_verifications
+    ADD CONSTRAINT email_verifications_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: oauth_accounts oauth_accounts_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.oauth_accounts
+    ADD CONSTRAINT oauth_accounts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: oauth_accounts oauth_accounts_provider_provider_account_id_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.oauth_accounts
+    ADD CONSTRAINT oauth_accounts_provider_provider_account_id_key UNIQUE (provider, provider_account_id);
+
+
+--
+-- Name: password_resets password_resets_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.password_resets
+    ADD CONSTRAINT password_resets_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: password_resets password_resets_token_hash_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.password_resets
+    ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sessions sessions_token_hash_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: user_profiles user_profiles_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.user_profiles
+    ADD CONSTRAINT user_profiles_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: user_profiles user_profiles_user_id_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.user_profiles
+    ADD CONSTRAINT user_profiles_user_id_key UNIQUE (user_id);
+
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: assignment_analyses assignment_analyses_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignment_analyses
+    ADD CONSTRAINT assignment_analyses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: assignment_submissions assignment_submissions_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignment_submissions
+    ADD CONSTRAINT assignment_submissions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: assignments assignments_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignments
+    ADD CONSTRAINT assignments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: language_enrollments language_enrollments_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.language_enrollments
+    ADD CONSTRAINT language_enrollments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: language_enrollments language_enrollments_user_id_language_id_key; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.language_enrollments
+    ADD CONSTRAINT language_enrollments_user_id_language_id_key UNIQUE (user_id, language_id);
+
+
+--
+-- Name: material_progress material_progress_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.material_progress
+    ADD CONSTRAINT material_progress_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: material_progress material_progress_user_id_material_id_key; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.material_progress
+    ADD CONSTRAINT material_progress_user_id_material_id_key UNIQUE (user_id, material_id);
+
+
+--
+-- Name: materials materials_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.materials
+    ADD CONSTRAINT materials_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mcq_answers mcq_answers_attempt_id_question_id_key; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_answers
+    ADD CONSTRAINT mcq_answers_attempt_id_question_id_key UNIQUE (attempt_id, question_id);
+
+
+--
+-- Name: mcq_answers mcq_answers_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_answers
+    ADD CONSTRAINT mcq_answers_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mcq_attempts mcq_attempts_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_attempts
+    ADD CONSTRAINT mcq_attempts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mcq_options mcq_options_id_question_id_key; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_options
+    ADD CONSTRAINT mcq_options_id_question_id_key UNIQUE (id, question_id);
+
+
+--
+-- Name: mcq_options mcq_options_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_options
+    ADD CONSTRAINT mcq_options_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mcq_questions mcq_questions_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_questions
+    ADD CONSTRAINT mcq_questions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mcq_quizzes mcq_quizzes_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_quizzes
+    ADD CONSTRAINT mcq_quizzes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: module_progress module_progress_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.module_progress
+    ADD CONSTRAINT module_progress_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: module_progress module_progress_user_id_module_id_key; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.module_progress
+    ADD CONSTRAINT module_progress_user_id_module_id_key UNIQUE (user_id, module_id);
+
+
+--
+-- Name: modules modules_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.modules
+    ADD CONSTRAINT modules_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: programming_languages programming_languages_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.programming_languages
+    ADD CONSTRAINT programming_languages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: quiz_analyses quiz_analyses_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.quiz_analyses
+    ADD CONSTRAINT quiz_analyses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: email_logs email_logs_pkey; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.email_logs
+    ADD CONSTRAINT email_logs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: email_logs email_logs_provider_message_id_key; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.email_logs
+    ADD CONSTRAINT email_logs_provider_message_id_key UNIQUE (provider_message_id);
+
+
+--
+-- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: notification_preferences notification_preferences_user_id_channel_type_key; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.notification_preferences
+    ADD CONSTRAINT notification_preferences_user_id_channel_type_key UNIQUE NULLS NOT DISTINCT (user_id, channel, type);
+
+
+--
+-- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: invoices invoices_number_key; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.invoices
+    ADD CONSTRAINT invoices_number_key UNIQUE (number);
+
+
+--
+-- Name: invoices invoices_pkey; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.invoices
+    ADD CONSTRAINT invoices_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_methods payment_methods_pkey; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.payment_methods
+    ADD CONSTRAINT payment_methods_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: payment_methods payment_methods_provider_method_id_key; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.payment_methods
+    ADD CONSTRAINT payment_methods_provider_method_id_key UNIQUE (provider_method_id);
+
+
+--
+-- Name: subscriptions subscriptions_pkey; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: subscriptions subscriptions_provider_subscription_id_key; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.subscriptions
+    ADD CONSTRAINT subscriptions_provider_subscription_id_key UNIQUE (provider_subscription_id);
+
+
+--
+-- Name: transactions transactions_pkey; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.transactions
+    ADD CONSTRAINT transactions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: transactions transactions_provider_payment_id_key; Type: CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.transactions
+    ADD CONSTRAINT transactions_provider_payment_id_key UNIQUE (provider_payment_id);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: analytics_events_name_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_name_occurred_at_idx ON activity.analytics_events USING btree (name, occurred_at);
+
+
+--
+-- Name: analytics_events_user_id_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_user_id_occurred_at_idx ON activity.analytics_events USING btree (user_id, occurred_at DESC) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: user_activities_entity_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_activities_entity_idx ON activity.user_activities USING btree (entity_type, entity_id) WHERE (entity_id IS NOT NULL);
+
+
+--
+-- Name: user_activities_user_id_created_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_activities_user_id_created_at_idx ON activity.user_activities USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: email_verifications_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX email_verifications_expires_at_idx ON auth.email_verifications USING btree (expires_at);
+
+
+--
+-- Name: email_verifications_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX email_verifications_user_id_idx ON auth.email_verifications USING btree (user_id);
+
+
+--
+-- Name: oauth_accounts_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX oauth_accounts_user_id_idx ON auth.oauth_accounts USING btree (user_id);
+
+
+--
+-- Name: password_resets_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX password_resets_expires_at_idx ON auth.password_resets USING btree (expires_at);
+
+
+--
+-- Name: password_resets_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX password_resets_user_id_idx ON auth.password_resets USING btree (user_id);
+
+
+--
+-- Name: sessions_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX sessions_expires_at_idx ON auth.sessions USING btree (expires_at);
+
+
+--
+-- Name: sessions_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX sessions_user_id_idx ON auth.sessions USING btree (user_id);
+
+
+--
+-- Name: users_created_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX users_created_at_idx ON auth.users USING btree (created_at DESC, id DESC);
+
+
+--
+-- Name: users_email_key; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE UNIQUE INDEX users_email_key ON auth.users USING btree (lower(email)) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: assignment_analyses_reviewer_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_analyses_reviewer_id_idx ON learning.assignment_analyses USING btree (reviewer_id) WHERE (reviewer_id IS NOT NULL);
+
+
+--
+-- Name: assignment_analyses_submission_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_analyses_submission_id_idx ON learning.assignment_analyses USING btree (submission_id);
+
+
+--
+-- Name: assignment_submissions_assignment_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_submissions_assignment_id_idx ON learning.assignment_submissions USING btree (assignment_id);
+
+
+--
+-- Name: assignment_submissions_pending_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_submissions_pending_idx ON learning.assignment_submissions USING btree (submitted_at) WHERE (status = 'PENDING'::learning."SubmissionStatus");
+
+
+--
+-- Name: assignment_submissions_user_id_created_at_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_submissions_user_id_created_at_idx ON learning.assignment_submissions USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: assignments_module_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignments_module_id_position_idx ON learning.assignments USING btree (module_id, "position");
+
+
+--
+-- Name: language_enrollments_language_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX language_enrollments_language_id_idx ON learning.language_enrollments USING btree (language_id);
+
+
+--
+-- Name: material_progress_material_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX material_progress_material_id_idx ON learning.material_progress USING btree (material_id);
+
+
+--
+-- Name: materials_module_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX materials_module_id_position_idx ON learning.materials USING btree (module_id, "position");
+
+
+--
+-- Name: mcq_answers_option_id_question_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_answers_option_id_question_id_idx ON learning.mcq_answers USING btree (option_id, question_id);
+
+
+--
+-- Name: mcq_answers_question_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_answers_question_id_idx ON learning.mcq_answers USING btree (question_id);
+
+
+--
+-- Name: mcq_attempts_quiz_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_attempts_quiz_id_idx ON learning.mcq_attempts USING btree (quiz_id);
+
+
+--
+-- Name: mcq_attempts_user_id_created_at_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_attempts_user_id_created_at_idx ON learning.mcq_attempts USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: mcq_options_question_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_options_question_id_position_idx ON learning.mcq_options USING btree (question_id, "position");
+
+
+--
+-- Name: mcq_questions_quiz_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_questions_quiz_id_position_idx ON learning.mcq_questions USING btree (quiz_id, "position");
+
+
+--
+-- Name: mcq_quizzes_module_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX mcq_quizzes_module_id_position_idx ON learning.mcq_quizzes USING btree (module_id, "position");
+
+
+--
+-- Name: module_progress_module_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX module_progress_module_id_idx ON learning.module_progress USING btree (module_id);
+
+
+--
+-- Name: modules_language_id_position_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX modules_language_id_position_idx ON learning.modules USING btree (language_id, "position");
+
+
+--
+-- Name: modules_language_id_slug_key; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE UNIQUE INDEX modules_language_id_slug_key ON learning.modules USING btree (language_id, slug) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: programming_languages_slug_key; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE UNIQUE INDEX programming_languages_slug_key ON learning.programming_languages USING btree (slug) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: quiz_analyses_attempt_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX quiz_analyses_attempt_id_idx ON learning.quiz_analyses USING btree (attempt_id);
+
+
+--
+-- Name: quiz_analyses_reviewer_id_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX quiz_analyses_reviewer_id_idx ON learning.quiz_analyses USING btree (reviewer_id) WHERE (reviewer_id IS NOT NULL);
+
+
+--
+-- Name: email_logs_queued_idx; Type: INDEX; Schema: notifications; Owner: -
+--
+
+CREATE INDEX email_logs_queued_idx ON notifications.email_logs USING btree (created_at) WHERE (status = 'queued'::text);
+
+
+--
+-- Name: email_logs_user_id_created_at_idx; Type: INDEX; Schema: notifications; Owner: -
+--
+
+CREATE INDEX email_logs_user_id_created_at_idx ON notifications.email_logs USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: notifications_unread_idx; Type: INDEX; Schema: notifications; Owner: -
+--
+
+CREATE INDEX notifications_unread_idx ON notifications.notifications USING btree (user_id, created_at DESC) WHERE (read_at IS NULL);
+
+
+--
+-- Name: notifications_user_id_created_at_idx; Type: INDEX; Schema: notifications; Owner: -
+--
+
+CREATE INDEX notifications_user_id_created_at_idx ON notifications.notifications USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: invoices_subscription_id_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX invoices_subscription_id_idx ON payments.invoices USING btree (subscription_id);
+
+
+--
+-- Name: invoices_transaction_id_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX invoices_transaction_id_idx ON payments.invoices USING btree (transaction_id);
+
+
+--
+-- Name: invoices_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX invoices_user_id_created_at_idx ON payments.invoices USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: payment_methods_one_default_per_user; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE UNIQUE INDEX payment_methods_one_default_per_user ON payments.payment_methods USING btree (user_id) WHERE is_default;
+
+
+--
+-- Name: payment_methods_user_id_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX payment_methods_user_id_idx ON payments.payment_methods USING btree (user_id);
+
+
+--
+-- Name: subscriptions_active_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX subscriptions_active_idx ON payments.subscriptions USING btree (user_id) WHERE (status = ANY (ARRAY['TRIALING'::payments."SubscriptionStatus", 'ACTIVE'::payments."SubscriptionStatus"]));
+
+
+--
+-- Name: subscriptions_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX subscriptions_user_id_created_at_idx ON payments.subscriptions USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: transactions_subscription_id_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX transactions_subscription_id_idx ON payments.transactions USING btree (subscription_id);
+
+
+--
+-- Name: transactions_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX transactions_user_id_created_at_idx ON payments.transactions USING btree (user_id, created_at DESC);
+
+
+--
+-- Name: email_verifications email_verifications_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER email_verifications_set_updated_at BEFORE UPDATE ON auth.email_verifications FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: oauth_accounts oauth_accounts_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER oauth_accounts_set_updated_at BEFORE UPDATE ON auth.oauth_accounts FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: password_resets password_resets_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER password_resets_set_updated_at BEFORE UPDATE ON auth.password_resets FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: sessions sessions_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER sessions_set_updated_at BEFORE UPDATE ON auth.sessions FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: user_profiles user_profiles_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER user_profiles_set_updated_at BEFORE UPDATE ON auth.user_profiles FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: users users_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER users_set_updated_at BEFORE UPDATE ON auth.users FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: assignment_analyses assignment_analyses_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER assignment_analyses_set_updated_at BEFORE UPDATE ON learning.assignment_analyses FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: assignment_submissions assignment_submissions_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER assignment_submissions_set_updated_at BEFORE UPDATE ON learning.assignment_submissions FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: assignments assignments_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER assignments_set_updated_at BEFORE UPDATE ON learning.assignments FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: language_enrollments language_enrollments_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER language_enrollments_set_updated_at BEFORE UPDATE ON learning.language_enrollments FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: material_progress material_progress_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER material_progress_set_updated_at BEFORE UPDATE ON learning.material_progress FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: materials materials_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER materials_set_updated_at BEFORE UPDATE ON learning.materials FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: mcq_answers mcq_answers_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER mcq_answers_set_updated_at BEFORE UPDATE ON learning.mcq_answers FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: mcq_attempts mcq_attempts_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER mcq_attempts_set_updated_at BEFORE UPDATE ON learning.mcq_attempts FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: mcq_options mcq_options_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER mcq_options_set_updated_at BEFORE UPDATE ON learning.mcq_options FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: mcq_questions mcq_questions_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER mcq_questions_set_updated_at BEFORE UPDATE ON learning.mcq_questions FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: mcq_quizzes mcq_quizzes_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER mcq_quizzes_set_updated_at BEFORE UPDATE ON learning.mcq_quizzes FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: module_progress module_progress_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER module_progress_set_updated_at BEFORE UPDATE ON learning.module_progress FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: modules modules_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER modules_set_updated_at BEFORE UPDATE ON learning.modules FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: programming_languages programming_languages_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER programming_languages_set_updated_at BEFORE UPDATE ON learning.programming_languages FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: quiz_analyses quiz_analyses_set_updated_at; Type: TRIGGER; Schema: learning; Owner: -
+--
+
+CREATE TRIGGER quiz_analyses_set_updated_at BEFORE UPDATE ON learning.quiz_analyses FOR EACH ROW EXECUTE FUNCTION learning.set_updated_at();
+
+
+--
+-- Name: email_logs email_logs_set_updated_at; Type: TRIGGER; Schema: notifications; Owner: -
+--
+
+CREATE TRIGGER email_logs_set_updated_at BEFORE UPDATE ON notifications.email_logs FOR EACH ROW EXECUTE FUNCTION notifications.set_updated_at();
+
+
+--
+-- Name: notification_preferences notification_preferences_set_updated_at; Type: TRIGGER; Schema: notifications; Owner: -
+--
+
+CREATE TRIGGER notification_preferences_set_updated_at BEFORE UPDATE ON notifications.notification_preferences FOR EACH ROW EXECUTE FUNCTION notifications.set_updated_at();
+
+
+--
+-- Name: notifications notifications_set_updated_at; Type: TRIGGER; Schema: notifications; Owner: -
+--
+
+CREATE TRIGGER notifications_set_updated_at BEFORE UPDATE ON notifications.notifications FOR EACH ROW EXECUTE FUNCTION notifications.set_updated_at();
+
+
+--
+-- Name: invoices invoices_set_updated_at; Type: TRIGGER; Schema: payments; Owner: -
+--
+
+CREATE TRIGGER invoices_set_updated_at BEFORE UPDATE ON payments.invoices FOR EACH ROW EXECUTE FUNCTION payments.set_updated_at();
+
+
+--
+-- Name: payment_methods payment_methods_set_updated_at; Type: TRIGGER; Schema: payments; Owner: -
+--
+
+CREATE TRIGGER payment_methods_set_updated_at BEFORE UPDATE ON payments.payment_methods FOR EACH ROW EXECUTE FUNCTION payments.set_updated_at();
+
+
+--
+-- Name: subscriptions subscriptions_set_updated_at; Type: TRIGGER; Schema: payments; Owner: -
+--
+
+CREATE TRIGGER subscriptions_set_updated_at BEFORE UPDATE ON payments.subscriptions FOR EACH ROW EXECUTE FUNCTION payments.set_updated_at();
+
+
+--
+-- Name: transactions transactions_set_updated_at; Type: TRIGGER; Schema: payments; Owner: -
+--
+
+CREATE TRIGGER transactions_set_updated_at BEFORE UPDATE ON payments.transactions FOR EACH ROW EXECUTE FUNCTION payments.set_updated_at();
+
+
+--
+-- Name: email_verifications email_verifications_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.email_verifications
+    ADD CONSTRAINT email_verifications_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: oauth_accounts oauth_accounts_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.oauth_accounts
+    ADD CONSTRAINT oauth_accounts_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: password_resets password_resets_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.password_resets
+    ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: sessions sessions_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.sessions
+    ADD CONSTRAINT sessions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: user_profiles user_profiles_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.user_profiles
+    ADD CONSTRAINT user_profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: assignment_analyses assignment_analyses_submission_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignment_analyses
+    ADD CONSTRAINT assignment_analyses_submission_id_fkey FOREIGN KEY (submission_id) REFERENCES learning.assignment_submissions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: assignment_submissions assignment_submissions_assignment_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignment_submissions
+    ADD CONSTRAINT assignment_submissions_assignment_id_fkey FOREIGN KEY (assignment_id) REFERENCES learning.assignments(id) ON DELETE CASCADE;
+
+
+--
+-- Name: assignments assignments_module_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.assignments
+    ADD CONSTRAINT assignments_module_id_fkey FOREIGN KEY (module_id) REFERENCES learning.modules(id) ON DELETE CASCADE;
+
+
+--
+-- Name: language_enrollments language_enrollments_language_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.language_enrollments
+    ADD CONSTRAINT language_enrollments_language_id_fkey FOREIGN KEY (language_id) REFERENCES learning.programming_languages(id) ON DELETE CASCADE;
+
+
+--
+-- Name: material_progress material_progress_material_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.material_progress
+    ADD CONSTRAINT material_progress_material_id_fkey FOREIGN KEY (material_id) REFERENCES learning.materials(id) ON DELETE CASCADE;
+
+
+--
+-- Name: materials materials_module_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.materials
+    ADD CONSTRAINT materials_module_id_fkey FOREIGN KEY (module_id) REFERENCES learning.modules(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_answers mcq_answers_attempt_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_answers
+    ADD CONSTRAINT mcq_answers_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES learning.mcq_attempts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_answers mcq_answers_option_id_question_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_answers
+    ADD CONSTRAINT mcq_answers_option_id_question_id_fkey FOREIGN KEY (option_id, question_id) REFERENCES learning.mcq_options(id, question_id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_answers mcq_answers_question_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_answers
+    ADD CONSTRAINT mcq_answers_question_id_fkey FOREIGN KEY (question_id) REFERENCES learning.mcq_questions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_attempts mcq_attempts_quiz_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_attempts
+    ADD CONSTRAINT mcq_attempts_quiz_id_fkey FOREIGN KEY (quiz_id) REFERENCES learning.mcq_quizzes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_options mcq_options_question_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_options
+    ADD CONSTRAINT mcq_options_question_id_fkey FOREIGN KEY (question_id) REFERENCES learning.mcq_questions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_questions mcq_questions_quiz_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_questions
+    ADD CONSTRAINT mcq_questions_quiz_id_fkey FOREIGN KEY (quiz_id) REFERENCES learning.mcq_quizzes(id) ON DELETE CASCADE;
+
+
+--
+-- Name: mcq_quizzes mcq_quizzes_module_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.mcq_quizzes
+    ADD CONSTRAINT mcq_quizzes_module_id_fkey FOREIGN KEY (module_id) REFERENCES learning.modules(id) ON DELETE CASCADE;
+
+
+--
+-- Name: module_progress module_progress_module_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.module_progress
+    ADD CONSTRAINT module_progress_module_id_fkey FOREIGN KEY (module_id) REFERENCES learning.modules(id) ON DELETE CASCADE;
+
+
+--
+-- Name: modules modules_language_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.modules
+    ADD CONSTRAINT modules_language_id_fkey FOREIGN KEY (language_id) REFERENCES learning.programming_languages(id) ON DELETE CASCADE;
+
+
+--
+-- Name: quiz_analyses quiz_analyses_attempt_id_fkey; Type: FK CONSTRAINT; Schema: learning; Owner: -
+--
+
+ALTER TABLE ONLY learning.quiz_analyses
+    ADD CONSTRAINT quiz_analyses_attempt_id_fkey FOREIGN KEY (attempt_id) REFERENCES learning.mcq_attempts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: invoices invoices_subscription_id_fkey; Type: FK CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.invoices
+    ADD CONSTRAINT invoices_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES payments.subscriptions(id) ON DELETE SET NULL;
+
+
+--
+-- Name: invoices invoices_transaction_id_fkey; Type: FK CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.invoices
+    ADD CONSTRAINT invoices_transaction_id_fkey FOREIGN KEY (transaction_id) REFERENCES payments.transactions(id) ON DELETE SET NULL;
+
+
+--
+-- Name: transactions transactions_subscription_id_fkey; Type: FK CONSTRAINT; Schema: payments; Owner: -
+--
+
+ALTER TABLE ONLY payments.transactions
+    ADD CONSTRAINT transactions_subscription_id_fkey FOREIGN KEY (subscription_id) REFERENCES payments.subscriptions(id) ON DELETE SET NULL;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+\unrestrict dbmate
+
+
+--
+-- Dbmate schema migrations
+--
+
+INSERT INTO public.schema_migrations (version) VALUES
+    ('20261124000100'),
+    ('20261124000200'),
+    ('20261124000300'),
+    ('20261124000400'),
+    ('20261124000500');
