@@ -102,7 +102,11 @@ def main() -> None:
     def ours(i: int) -> object:
         return queries.auth.get_user_by_email(conn, email=emails[i % len(emails)])
 
-    contenders = {"raw psycopg": raw, "codezest-db": ours, "SQLAlchemy ORM": orm_contender(url, emails)}
+    contenders = {
+        "raw psycopg": raw,
+        "codezest-db": ours,
+        "SQLAlchemy ORM": orm_contender(url, emails),
+    }
     for call in contenders.values():  # warm up: prepared statements, caches
         measure(call, 200)
     results: dict[str, list[float]] = {name: [] for name in contenders}

@@ -43,9 +43,7 @@ class Settings:
         return redact_url(self.url)
 
 
-def resolve(
-    url: str | None, *, min_size: int = 1, max_size: int = 10, **options: Any
-) -> Settings:
+def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options: Any) -> Settings:
     """Validate a configuration; raise ConfigurationError saying what to fix."""
     url = url or os.environ.get("DATABASE_URL")
     if not url:
@@ -56,7 +54,9 @@ def resolve(
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
-        raise ConfigurationError(f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}") from None
+        raise ConfigurationError(
+            f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}"
+        ) from None
     if not (0 <= min_size <= max_size and max_size >= 1):
         raise ConfigurationError(
             f"pool sizes must satisfy 0 <= min_size <= max_size, max_size >= 1; "

@@ -90,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--url", help="PostgreSQL URL (default: $DATABASE_URL, else embedded)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, run: Callable[[argparse.Namespace], None], text: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, run: Callable[[argparse.Namespace], None], text: str
+    ) -> argparse.ArgumentParser:
         command = sub.add_parser(name, parents=[common], help=text, description=text)
         command.set_defaults(run=run)
         return command

@@ -47,19 +47,34 @@ def _auth(conn: Any) -> Any:
     print("auth")
     a = queries.auth
     email = f"ada-{uuid.uuid4().hex[:6]}@example.com"
-    user = a.create_user(conn, email=email, password_hash="argon2id$...", name="Ada", role="STUDENT")
+    user = a.create_user(
+        conn, email=email, password_hash="argon2id$...", name="Ada", role="STUDENT"
+    )
     _show("create_user(email, password_hash, name, role)", user)
     _show("get_user_by_email(email=EMAIL.upper())", a.get_user_by_email(conn, email=email.upper()))
-    _refused("create_user(same email, other case)", conn, a.create_user,
-             email=email.title(), password_hash="x", name="Eve", role="STUDENT")
+    _refused(
+        "create_user(same email, other case)",
+        conn,
+        a.create_user,
+        email=email.title(),
+        password_hash="x",
+        name="Eve",
+        role="STUDENT",
+    )
     creds = a.get_credentials_by_email(conn, email=email)
     _show("get_credentials_by_email(email)", creds)
     soon = datetime.now(UTC) + timedelta(hours=1)
     a.create_session(conn, user_id=user.id, token_hash="sha256:session", expires_at=soon)
     _show("get_active_session(token_hash)", a.get_active_session(conn, token_hash="sha256:session"))
     a.create_password_reset(conn, user_id=user.id, token_hash="sha256:reset", expires_at=soon)
-    _show("consume_password_reset(token_hash)", a.consume_password_reset(conn, token_hash="sha256:reset"))
-    _show("consume_password_reset(token_hash) again", a.consume_password_reset(conn, token_hash="sha256:reset"))
+    _show(
+        "consume_password_reset(token_hash)",
+        a.consume_password_reset(conn, token_hash="sha256:reset"),
+    )
+    _show(
+        "consume_password_reset(token_hash) again",
+        a.consume_password_reset(conn, token_hash="sha256:reset"),
+    )
     return user
 
 
@@ -68,8 +83,9 @@ def _learning(conn: Any, user_id: uuid.UUID) -> None:
     q = queries.learning
     lang = q.create_language(conn, slug=f"python-{uuid.uuid4().hex[:6]}", name="Python")
     _show("create_language(slug, name)", lang)
-    module = q.create_module(conn, language_id=lang.id, slug="basics", title="Basics",
-                             position=0, difficulty="BEGINNER")
+    module = q.create_module(
+        conn, language_id=lang.id, slug="basics", title="Basics", position=0, difficulty="BEGINNER"
+    )
     _show("create_module(...)", module)
     first = q.enroll_user(conn, user_id=user_id, language_id=lang.id)
     again = q.enroll_user(conn, user_id=user_id, language_id=lang.id)
@@ -77,12 +93,15 @@ def _learning(conn: Any, user_id: uuid.UUID) -> None:
     quiz = q.create_quiz(conn, module_id=module.id, title="Warm-up", passing_score=2)
     attempt = q.start_quiz_attempt(conn, user_id=user_id, quiz_id=quiz.id)
     for position, points in enumerate((1, 2)):
-        question = q.create_question(conn, quiz_id=quiz.id, prompt=f"Q{position}",
-                                     position=position, points=points)
+        question = q.create_question(
+            conn, quiz_id=quiz.id, prompt=f"Q{position}", position=position, points=points
+        )
         right = q.create_option(conn, question_id=question.id, text="right", is_correct=True)
         q.create_option(conn, question_id=question.id, text="wrong", is_correct=False)
         q.record_answer(conn, attempt_id=attempt.id, question_id=question.id, option_id=right.id)
-    _show("finish_quiz_attempt(id): score computed in SQL", q.finish_quiz_attempt(conn, id=attempt.id))
+    _show(
+        "finish_quiz_attempt(id): score computed in SQL", q.finish_quiz_attempt(conn, id=attempt.id)
+    )
 
 
 def _payments(conn: Any, user_id: uuid.UUID) -> None:
@@ -91,13 +110,23 @@ def _payments(conn: Any, user_id: uuid.UUID) -> None:
     sub = p.create_subscription(conn, user_id=user_id, plan="PRO", status="ACTIVE")
     _show("create_subscription(user_id, plan, status)", sub)
     _show("get_active_subscription(user_id)", p.get_active_subscription(conn, user_id=user_id))
-    webhook = {"user_id": user_id, "subscription_id": sub.id, "amount_minor": 1999,
-               "currency": "USD", "status": "SUCCEEDED", "provider_payment_id": f"pi_{uuid.uuid4().hex}"}
+    webhook = {
+        "user_id": user_id,
+        "subscription_id": sub.id,
+        "amount_minor": 1999,
+        "currency": "USD",
+        "status": "SUCCEEDED",
+        "provider_payment_id": f"pi_{uuid.uuid4().hex}",
+    }
     first = p.record_transaction(conn, **webhook)
     replay = p.record_transaction(conn, **webhook)
     _show("record_transaction twice (webhook replay): same row?", first.id == replay.id)
-    _refused("record_transaction(amount_minor=-1)", conn, p.record_transaction,
-             **{**webhook, "amount_minor": -1, "provider_payment_id": "pi_negative"})
+    _refused(
+        "record_transaction(amount_minor=-1)",
+        conn,
+        p.record_transaction,
+        **{**webhook, "amount_minor": -1, "provider_payment_id": "pi_negative"},
+    )
 
 
 def _notifications(conn: Any, user_id: uuid.UUID) -> None:
@@ -105,8 +134,10 @@ def _notifications(conn: Any, user_id: uuid.UUID) -> None:
     n = queries.notifications
     for title in ("Welcome", "Quiz passed"):
         n.create_notification(conn, user_id=user_id, type="info", title=title, body="...")
-    _show("list_unread_notifications(user_id, limit=10)",
-          n.list_unread_notifications(conn, user_id=user_id, limit=10))
+    _show(
+        "list_unread_notifications(user_id, limit=10)",
+        n.list_unread_notifications(conn, user_id=user_id, limit=10),
+    )
     _show("mark_all_read(user_id)", n.mark_all_read(conn, user_id=user_id))
 
 
@@ -118,12 +149,20 @@ def _events(count: int, user_id: uuid.UUID) -> Iterator[AnalyticsEventIn]:
 def _activity(conn: Any, user_id: uuid.UUID) -> None:
     print("activity")
     act = queries.activity
-    _show("record_activity(user_id, type, entity_type, entity_id)",
-          act.record_activity(conn, user_id=user_id, type="quiz_passed", entity_type=None,
-                              entity_id=None))
-    _show("list_user_activity(user_id, limit=5)", act.list_user_activity(conn, user_id=user_id, limit=5))
-    _show("record_events(generator of 10,000) via COPY",
-          act.record_events(conn, events=_events(10_000, user_id)))
+    _show(
+        "record_activity(user_id, type, entity_type, entity_id)",
+        act.record_activity(
+            conn, user_id=user_id, type="quiz_passed", entity_type=None, entity_id=None
+        ),
+    )
+    _show(
+        "list_user_activity(user_id, limit=5)",
+        act.list_user_activity(conn, user_id=user_id, limit=5),
+    )
+    _show(
+        "record_events(generator of 10,000) via COPY",
+        act.record_events(conn, events=_events(10_000, user_id)),
+    )
 
 
 def run_demo(url: str) -> None:
@@ -132,7 +171,8 @@ def run_demo(url: str) -> None:
     try:
         with pool.connection() as conn:
             version = conn.info.server_version
-            print(f"PostgreSQL {version // 10000}.{version % 10000}; one transaction, rolled back at the end\n")
+            major, minor = divmod(version, 10000)
+            print(f"PostgreSQL {major}.{minor}; one transaction, rolled back at the end\n")
             user = _auth(conn)
             _learning(conn, user.id)
             _payments(conn, user.id)

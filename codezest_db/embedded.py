@@ -91,7 +91,9 @@ def start(pgdata: Path | None = None, *, temporary: bool = False) -> Server:
     try:
         handle = module.get_server(pgdata, cleanup_mode="delete" if temporary else "stop")
     except Exception as exc:
-        raise ConfigurationError(f"the embedded PostgreSQL in {pgdata} did not start: {exc}") from exc
+        raise ConfigurationError(
+            f"the embedded PostgreSQL in {pgdata} did not start: {exc}"
+        ) from exc
     return Server(handle, pgdata)
 
 

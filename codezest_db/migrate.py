@@ -79,8 +79,10 @@ def run(
     """
     command = [
         dbmate_binary(),
-        "--url", dbmate_url(url),
-        "--migrations-dir", str(migrations or migrations_dir()),
+        "--url",
+        dbmate_url(url),
+        "--migrations-dir",
+        str(migrations or migrations_dir()),
         "--no-dump-schema" if schema_file is None else f"--schema-file={schema_file}",
         *args,
     ]
@@ -122,7 +124,9 @@ def applied(url: str) -> list[str]:
             rows = conn.execute("select version from public.schema_migrations order by version")
             return [row[0] for row in rows]
     except psycopg.OperationalError as exc:
-        raise MigrationError(f"cannot reach the database: {redact_text(str(exc).strip())}") from None
+        raise MigrationError(
+            f"cannot reach the database: {redact_text(str(exc).strip())}"
+        ) from None
 
 
 def dump_schema(url: str, path: Path) -> Path:
@@ -144,7 +148,10 @@ def new(name: str, migrations: Path | None = None) -> Path:
     env = {**os.environ, "PATH": _path_with_pg_dump()}
     result = subprocess.run(
         [dbmate_binary(), "--migrations-dir", str(folder), "new", name],
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if result.returncode != 0:
         raise MigrationError(f"dbmate new failed: {_reason(result.stderr)}")

@@ -7,8 +7,13 @@ import pytest
 
 from codezest_db.cli import main
 
-TABLES = ("auth.users", "learning.programming_languages", "payments.transactions",
-          "notifications.notifications", "activity.analytics_events")
+TABLES = (
+    "auth.users",
+    "learning.programming_languages",
+    "payments.transactions",
+    "notifications.notifications",
+    "activity.analytics_events",
+)
 
 
 def counts(url: str) -> list[int]:

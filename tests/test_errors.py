@@ -48,7 +48,9 @@ def test_already_exists_names_the_constraint(autocommit: Conn) -> None:
     email = unique_email("dup")
     queries.auth.create_user(autocommit, email=email, password_hash="h", name="D", role="STUDENT")
     with pytest.raises(errors.AlreadyExists) as caught:
-        queries.auth.create_user(autocommit, email=email, password_hash="h", name="D", role="STUDENT")
+        queries.auth.create_user(
+            autocommit, email=email, password_hash="h", name="D", role="STUDENT"
+        )
     assert caught.value.constraint == "users_email_key"
     assert caught.value.sqlstate == "23505"
     assert isinstance(caught.value.__cause__, psycopg.errors.UniqueViolation)
@@ -57,7 +59,9 @@ def test_already_exists_names_the_constraint(autocommit: Conn) -> None:
 
 def test_missing_reference(autocommit: Conn) -> None:
     with pytest.raises(errors.MissingReference) as caught:
-        queries.auth.upsert_user_profile(autocommit, user_id=uuid.uuid4(), bio=None, avatar_url=None)
+        queries.auth.upsert_user_profile(
+            autocommit, user_id=uuid.uuid4(), bio=None, avatar_url=None
+        )
     assert isinstance(caught.value.__cause__, psycopg.errors.ForeignKeyViolation)
     assert caught.value.constraint is not None
     still_usable(autocommit)
@@ -126,7 +130,7 @@ def test_configuration_error_without_url(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_connection_failed_and_the_pool_recovers(configured: str) -> None:
     db.configure("postgresql://postgres@127.0.0.1:1/none", min_size=0, timeout=1, connect_timeout=1)
-    with pytest.raises(errors.ConnectionFailed, match="127.0.0.1"):
+    with pytest.raises(errors.ConnectionFailed, match=r"127\.0\.0\.1"):
         queries.auth.get_user_by_email(email="a@b.c")
     db.configure(configured, min_size=0, max_size=2)
     assert queries.auth.get_user_by_email(email="nobody@example.com") is None

@@ -50,11 +50,12 @@ def test_docstring_and_signature_come_from_the_sql() -> None:
 
 def test_duplicate_names_are_refused(tmp_path: Path) -> None:
     root = write(
-        tmp_path, "auth.sql",
+        tmp_path,
+        "auth.sql",
         "-- name: count_users()$\nselect count(*) from auth.users;\n\n"
         "-- name: count_users()$\nselect 2;\n",
     )
-    with pytest.raises(errors.QueryError, match="auth.count_users is already defined"):
+    with pytest.raises(errors.QueryError, match=r"auth\.count_users is already defined"):
         load_specs(root)
 
 

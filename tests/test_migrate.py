@@ -51,7 +51,9 @@ def _normalized(text: str) -> str:
     # some servers also stamp private column options (pg_attver) into the dump.
     kept = []
     for line in text.splitlines():
-        if line.startswith(("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")):
+        if line.startswith(
+            ("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")
+        ):
             continue
         if "SET (pg_attver=" in line:
             continue
@@ -91,9 +93,17 @@ def test_dbmate_url(url: str, expected: str) -> None:
 
 def test_cli_failure_is_one_line_without_traceback_or_password() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "codezest_db.cli", "migrate", "--url",
-         "postgresql://app:topsecret@127.0.0.1:1/none"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "codezest_db.cli",
+            "migrate",
+            "--url",
+            "postgresql://app:topsecret@127.0.0.1:1/none",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -117,7 +127,10 @@ def test_migrate_without_url_uses_the_embedded_server(
     for _ in range(2):  # the second run finds the same data folder
         result = subprocess.run(
             [sys.executable, "-m", "codezest_db.cli", "migrate"],
-            capture_output=True, text=True, env=env, check=False,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
         )
         assert result.returncode == 0, result.stderr
         assert "embedded PostgreSQL" in result.stderr
@@ -127,8 +140,7 @@ def test_migrate_without_url_uses_the_embedded_server(
 
 def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps",
-         "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
         check=True,
     )
     (wheel,) = tmp_path.glob("codezest_db-*.whl")

@@ -28,9 +28,11 @@ def unconfigured(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_missing_url_says_what_to_set(unconfigured: Any) -> None:
-    with pytest.raises(errors.ConfigurationError, match=r"DATABASE_URL.*configure\(url="):
-        with db.connection():
-            pass
+    with (
+        pytest.raises(errors.ConfigurationError, match=r"DATABASE_URL.*configure\(url="),
+        db.connection(),
+    ):
+        pass
     with pytest.raises(errors.ConfigurationError, match="DATABASE_URL"):
         db.configure()
 
@@ -99,7 +101,7 @@ def test_connection_commits_on_success_and_rolls_back_on_error(configured: str) 
     assert queries.auth.get_user_by_email(email=email) is not None
 
     lost = unique_email("lost")
-    with pytest.raises(RuntimeError), db.connection() as conn:
+    with pytest.raises(RuntimeError), db.connection() as conn:  # noqa: PT012
         queries.auth.create_user(conn, email=lost, password_hash="h", name="L", role="STUDENT")
         raise RuntimeError("boom")
     assert queries.auth.get_user_by_email(email=lost) is None
@@ -108,7 +110,9 @@ def test_connection_commits_on_success_and_rolls_back_on_error(configured: str) 
 def test_transaction_savepoint_keeps_the_outer_unit_usable(configured: str) -> None:
     email = unique_email("savepoint")
     with db.transaction() as conn:
-        user = queries.auth.create_user(conn, email=email, password_hash="h", name="S", role="STUDENT")
+        user = queries.auth.create_user(
+            conn, email=email, password_hash="h", name="S", role="STUDENT"
+        )
         with pytest.raises(errors.AlreadyExists), db.transaction(conn):
             queries.auth.create_user(conn, email=email, password_hash="h", name="S", role="STUDENT")
         assert queries.auth.get_user_by_id(conn, id=user.id) == user
@@ -190,7 +194,7 @@ def test_async_transaction_rolls_back_on_error(configured: str) -> None:
     email = unique_email("aio-rollback")
 
     async def main() -> None:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError):  # noqa: PT012
             async with aio.transaction() as conn:
                 await aio.queries.auth.create_user(
                     conn, email=email, password_hash="h", name="A", role="STUDENT"

@@ -8,13 +8,38 @@ import codezest_db
 from codezest_db import aio, enums, errors, models, queries
 
 CONTRACT_MODELS = {
-    "User", "UserProfile", "Session", "OAuthAccount", "PasswordReset", "EmailVerification",
-    "ProgrammingLanguage", "Module", "Material", "Assignment", "MCQQuiz", "MCQQuestion",
-    "MCQOption", "LanguageEnrollment", "ModuleProgress", "MaterialProgress",
-    "AssignmentSubmission", "MCQAttempt", "MCQAnswer", "AssignmentAnalysis", "QuizAnalysis",
-    "Subscription", "Transaction", "Invoice", "PaymentMethod", "Notification",
-    "NotificationPreference", "EmailLog", "UserActivity", "AnalyticsEvent",
-    "UserCredentials", "AnalyticsEventIn",
+    "User",
+    "UserProfile",
+    "Session",
+    "OAuthAccount",
+    "PasswordReset",
+    "EmailVerification",
+    "ProgrammingLanguage",
+    "Module",
+    "Material",
+    "Assignment",
+    "MCQQuiz",
+    "MCQQuestion",
+    "MCQOption",
+    "LanguageEnrollment",
+    "ModuleProgress",
+    "MaterialProgress",
+    "AssignmentSubmission",
+    "MCQAttempt",
+    "MCQAnswer",
+    "AssignmentAnalysis",
+    "QuizAnalysis",
+    "Subscription",
+    "Transaction",
+    "Invoice",
+    "PaymentMethod",
+    "Notification",
+    "NotificationPreference",
+    "EmailLog",
+    "UserActivity",
+    "AnalyticsEvent",
+    "UserCredentials",
+    "AnalyticsEventIn",
 }
 
 CONTRACT_QUERIES = {
@@ -53,7 +78,11 @@ CONTRACT_QUERIES = {
         "create_subscription": ["user_id", "plan", "status"],
         "get_active_subscription": ["user_id"],
         "record_transaction": [
-            "user_id", "subscription_id", "amount_minor", "currency", "status",
+            "user_id",
+            "subscription_id",
+            "amount_minor",
+            "currency",
+            "status",
             "provider_payment_id",
         ],
         "add_payment_method": ["user_id", "type", "provider_method_id", "is_default"],
@@ -89,7 +118,12 @@ ENUMS = {
 def test_top_level_surface() -> None:
     assert codezest_db.__all__ == sorted(codezest_db.__all__)
     assert set(codezest_db.__all__) == {
-        "close", "configure", "connection", "errors", "queries", "transaction"
+        "close",
+        "configure",
+        "connection",
+        "errors",
+        "queries",
+        "transaction",
     }
     for name in ("close", "configure", "connection", "get_pool", "queries", "transaction"):
         assert hasattr(aio, name)
@@ -98,15 +132,19 @@ def test_top_level_surface() -> None:
 
 def test_errors() -> None:
     for name in (
-        "DatabaseError", "ConfigurationError", "AlreadyExists", "MissingReference",
-        "ConstraintViolation", "InvalidParameters",
+        "DatabaseError",
+        "ConfigurationError",
+        "AlreadyExists",
+        "MissingReference",
+        "ConstraintViolation",
+        "InvalidParameters",
     ):
         assert name in errors.__all__
     assert errors.__all__ == sorted(errors.__all__)
 
 
 def test_models_are_frozen_and_named_as_pinned() -> None:
-    assert CONTRACT_MODELS <= set(models.__all__)
+    assert set(models.__all__) >= CONTRACT_MODELS
     assert models.__all__ == sorted(models.__all__)
     for name in models.__all__:
         assert getattr(models, name).model_config.get("frozen") is True, name
@@ -128,7 +166,7 @@ def test_pinned_queries_and_parameters() -> None:
             for name, params in pinned.items():
                 fn = getattr(functions, name)
                 sig = inspect.signature(fn).parameters
-                assert list(sig)[0] == "conn", (domain, name)
+                assert next(iter(sig)) == "conn", (domain, name)
                 assert set(params) <= set(sig), (domain, name, list(sig))
                 for param in params:
                     kind = sig[param].kind

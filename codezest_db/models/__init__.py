@@ -31,6 +31,7 @@ from codezest_db.models.learning import (
     ProgrammingLanguage,
     QuizAnalysis,
 )
+from codezest_db.models.learning_rows import DashboardEnrollmentRow, LanguageWithModuleCountRow
 from codezest_db.models.notifications import EmailLog, Notification, NotificationPreference
 from codezest_db.models.payments import Invoice, PaymentMethod, Subscription, Transaction
 
@@ -40,11 +41,13 @@ __all__ = [
     "Assignment",
     "AssignmentAnalysis",
     "AssignmentSubmission",
+    "DashboardEnrollmentRow",
     "EmailLog",
     "EmailVerification",
     "EventCountRow",
     "Invoice",
     "LanguageEnrollment",
+    "LanguageWithModuleCountRow",
     "MCQAnswer",
     "MCQAttempt",
     "MCQOption",

@@ -141,8 +141,12 @@ def test_upsert_user_profile(conn: Conn, make_user: Any) -> None:
 def test_sessions_lifecycle(conn: Conn, make_user: Any) -> None:
     user = make_user()
     session = queries.auth.create_session(
-        conn, user_id=user.id, token_hash="t-1", expires_at=later(),
-        user_agent="pytest", ip_address="10.0.0.7",
+        conn,
+        user_id=user.id,
+        token_hash="t-1",
+        expires_at=later(),
+        user_agent="pytest",
+        ip_address="10.0.0.7",
     )
     assert isinstance(session, Session)
     assert session.ip_address == IPv4Address("10.0.0.7")
@@ -238,7 +242,10 @@ def test_email_verification_race_has_exactly_one_winner(configured: str) -> None
             setup, email=unique_email("vrace"), password_hash="h", name="V", role="STUDENT"
         )
         queries.auth.create_email_verification(
-            setup, user_id=user.id, email=user.email, token_hash=f"v-{user.id}",
+            setup,
+            user_id=user.id,
+            email=user.email,
+            token_hash=f"v-{user.id}",
             expires_at=later(),
         )
     barrier = threading.Barrier(12)
