@@ -318,7 +318,10 @@ CREATE FUNCTION auth.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;
@@ -339,7 +342,10 @@ CREATE FUNCTION learning.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;
@@ -360,7 +366,10 @@ CREATE FUNCTION notifications.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;
@@ -381,7 +390,10 @@ CREATE FUNCTION payments.set_updated_at() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;

@@ -10,7 +10,10 @@ comment on type auth."Role" is 'What a user may do on the platform.';
 create function auth.set_updated_at() returns trigger
 language plpgsql as $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;

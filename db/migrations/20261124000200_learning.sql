@@ -20,7 +20,10 @@ comment on type learning."AnalysisType" is 'Who produced an analysis: an AI mode
 create function learning.set_updated_at() returns trigger
 language plpgsql as $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;

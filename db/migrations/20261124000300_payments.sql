@@ -18,7 +18,10 @@ comment on type payments."PaymentMethodType" is 'The kind of a saved payment met
 create function payments.set_updated_at() returns trigger
 language plpgsql as $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;

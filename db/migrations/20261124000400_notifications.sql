@@ -7,7 +7,10 @@ comment on schema notifications is 'In-app notifications, delivery preferences a
 create function notifications.set_updated_at() returns trigger
 language plpgsql as $$
 begin
-  new.updated_at := now();
+  -- A no-op update (a replayed webhook, an idempotent upsert) keeps its timestamp.
+  if new is distinct from old then
+    new.updated_at := now();
+  end if;
   return new;
 end;
 $$;

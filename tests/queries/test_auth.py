@@ -112,10 +112,12 @@ def test_update_name_role_password_and_login(conn: Conn, make_user: Any) -> None
     assert fetched is not None and fetched.last_login_at is not None
 
 
-def test_updated_at_moves_on_update(conn: Conn, make_user: Any) -> None:
+def test_updated_at_moves_on_update_only(conn: Conn, make_user: Any) -> None:
     user = make_user()
     conn.commit()  # a new transaction, so now() moves on
     try:
+        same = queries.auth.update_user_name(conn, id=user.id, name=user.name)
+        assert same is not None and same.updated_at == user.updated_at  # a no-op update
         renamed = queries.auth.update_user_name(conn, id=user.id, name="Later")
         assert renamed is not None and renamed.updated_at > user.updated_at
     finally:
