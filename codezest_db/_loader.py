@@ -16,6 +16,7 @@ default to None.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +36,7 @@ from . import models
 from ._adapters import AsyncAdapter, SyncAdapter
 from ._resources import queries_dir
 from .errors import InvalidParameters, QueryError, from_psycopg
+from .ingest import arecord_events, record_events
 
 __all__ = [
     "Domain",
@@ -86,6 +88,12 @@ class Domain:
     def __repr__(self) -> str:
         return f"<queries {self._name}: {', '.join(self._names)}>"
 
+    def __getattr__(self, name: str) -> Any:
+        # Only called for a name that is not a query: say which were meant.
+        close = difflib.get_close_matches(name, self._names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise AttributeError(f"no query {self._name}.{name}{hint}")
+
 
 class Domains:
     """Every domain, as attributes: ``aio.queries.auth``."""
@@ -103,7 +111,9 @@ class Domains:
 
 
 # Queries written in Python (bulk COPY and the like), by domain: name -> (sync, async).
-PYTHON_QUERIES: dict[str, dict[str, tuple[Callable[..., Any], Callable[..., Any]]]] = {}
+PYTHON_QUERIES: dict[str, dict[str, tuple[Callable[..., Any], Callable[..., Any]]]] = {
+    "activity": {"record_events": (record_events, arecord_events)},
+}
 
 
 def load_specs(root: Path | None = None) -> dict[str, list[tuple[QuerySpec, QueryDatum]]]:
@@ -147,7 +157,9 @@ def _blocks(text: str) -> list[str]:
     return re.split(r"--\s*name\s*:", text)[1:]
 
 
-def _spec(domain: str, datum: QueryDatum, block: str, record_classes: Mapping[str, Any]) -> QuerySpec:
+def _spec(
+    domain: str, datum: QueryDatum, block: str, record_classes: Mapping[str, Any]
+) -> QuerySpec:
     fname, lineno = datum.floc
     source = f"{fname}:{lineno}"
     name, op = datum.query_name, datum.operation_type
@@ -176,7 +188,9 @@ def _doc(comments: str) -> tuple[str, frozenset[str]]:
     optional: set[str] = set()
     for match in _OPTIONAL_LINE.finditer(comments):
         optional.update(p.strip() for p in match.group(1).split(",") if p.strip())
-    return _OPTIONAL_LINE.sub("", comments).strip(), frozenset(optional)
+    # `not null: a, b` (nullability asserted for `codezest-db check`) is no docstring either.
+    doc = re.sub(r"^not null\s*:.*$", "", _OPTIONAL_LINE.sub("", comments), flags=re.M | re.I)
+    return doc.strip(), frozenset(optional)
 
 
 def _adapt(params: dict[str, Any]) -> dict[str, Any]:
@@ -216,13 +230,17 @@ class _Params:
         return {**self.defaults, **given}
 
 
-def _signature(spec_params: Iterable[str], optional: frozenset[str], conn_type: Any) -> inspect.Signature:
+def _signature(
+    spec_params: Iterable[str], optional: frozenset[str], conn_type: Any
+) -> inspect.Signature:
     conn = inspect.Parameter(
         "conn", inspect.Parameter.POSITIONAL_ONLY, default=None, annotation=conn_type | None
     )
     keywords = [
         inspect.Parameter(
-            p, inspect.Parameter.KEYWORD_ONLY, default=None if p in optional else inspect.Parameter.empty
+            p,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None if p in optional else inspect.Parameter.empty,
         )
         for p in spec_params
     ]
@@ -282,7 +300,9 @@ def _async_query(
 
     async def query(conn: psycopg.AsyncConnection[Any] | None = None, /, **params: Any) -> Any:
         if conn is not None and not isinstance(conn, psycopg.AsyncConnection):
-            raise TypeError(f"{spec.qualname}: conn must be a psycopg AsyncConnection, got {conn!r}")
+            raise TypeError(
+                f"{spec.qualname}: conn must be a psycopg AsyncConnection, got {conn!r}"
+            )
         if params.keys() != allowed:
             params = check.complete(params)
         params = _adapt(params)
@@ -305,8 +325,15 @@ def _python_spec(domain: str, name: str, fn: Callable[..., Any]) -> QuerySpec:
         p.name for p in sig.parameters.values() if p.name != "conn" and p.default is not p.empty
     )
     return QuerySpec(
-        domain, name, "", inspect.getdoc(fn) or "", Op.INSERT_UPDATE_DELETE, None, params,
-        optional, f"{inspect.getsourcefile(fn)}",
+        domain,
+        name,
+        "",
+        inspect.getdoc(fn) or "",
+        Op.INSERT_UPDATE_DELETE,
+        None,
+        params,
+        optional,
+        f"{inspect.getsourcefile(fn)}",
     )
 
 
@@ -316,7 +343,9 @@ def _load(is_async: bool, borrow: Callable[[], Any]) -> dict[str, Domain]:
     domains: dict[str, Domain] = {}
     for domain, entries in load_specs().items():
         built = Queries(adapter).load_from_list([datum for _, datum in entries])
-        functions = {spec.name: wrap(spec, getattr(built, spec.name), borrow) for spec, _ in entries}
+        functions = {
+            spec.name: wrap(spec, getattr(built, spec.name), borrow) for spec, _ in entries
+        }
         for name, pair in PYTHON_QUERIES.get(domain, {}).items():
             if name in functions:
                 raise QueryError(f"query {domain}.{name} is defined both in SQL and in Python")
