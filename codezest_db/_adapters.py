@@ -6,7 +6,7 @@ factory of the caller's connection (a dict_row connection works too).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from typing import Any
 
 from aiosql.adapters.apyformat import AsyncPyFormatAdapter
@@ -44,18 +44,31 @@ def model_row(query_name: str, model: type[BaseModel]) -> RowFactory[Any]:
     return factory
 
 
-class SyncAdapter(PyFormatAdapter):  # type: ignore[misc]
+class SyncAdapter(PyFormatAdapter):
     """aiosql's psycopg adapter, with model rows and a fixed row factory."""
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
     def select(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
-    ) -> Iterator[Any]:
+        self,
+        conn: Connection[Any],
+        query_name: str,
+        sql: str,
+        parameters: Any,
+        record_class: Any = None,
+    ) -> Generator[Any, None, None]:
         with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             cur.execute(sql, parameters)
             yield from cur.fetchall()
 
     def select_one(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, record_class: Any
+        self,
+        conn: Connection[Any],
+        query_name: str,
+        sql: str,
+        parameters: Any,
+        record_class: Any = None,
     ) -> Any:
         with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             cur.execute(sql, parameters)
@@ -77,8 +90,11 @@ class SyncAdapter(PyFormatAdapter):  # type: ignore[misc]
             return cur.rowcount
 
 
-class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
+class AsyncAdapter(AsyncPyFormatAdapter):
     """The asyncio twin of `SyncAdapter`."""
+
+    def __init__(self) -> None:
+        super().__init__()
 
     async def select(
         self,
@@ -86,8 +102,8 @@ class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
         query_name: str,
         sql: str,
         parameters: Any,
-        record_class: Any,
-    ) -> AsyncIterator[Any]:
+        record_class: Any = None,
+    ) -> AsyncGenerator[Any, None]:
         async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             await cur.execute(sql, parameters)
             for row in await cur.fetchall():
@@ -99,7 +115,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
         query_name: str,
         sql: str,
         parameters: Any,
-        record_class: Any,
+        record_class: Any = None,
     ) -> Any:
         async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
             await cur.execute(sql, parameters)
@@ -113,7 +129,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
             row = await cur.fetchone()
             return None if row is None else row[0]
 
-    async def insert_update_delete(
+    async def insert_update_delete(  # type: ignore[override]  # aiosql types it None
         self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any
     ) -> int:
         async with conn.cursor(row_factory=tuple_row) as cur:

@@ -89,7 +89,7 @@ def _server() -> Iterator[TestServer]:
 
 def _docker_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
     try:
-        import docker
+        import docker  # type: ignore[import-untyped]
         from testcontainers.community.postgres import PostgresContainer
     except ImportError:
         try:  # testcontainers before 4.15 kept it here
