@@ -11,6 +11,9 @@ embedded PostgreSQL (a fresh, migrated database).
 - record_events (dicts):  the same from plain dicts, validated on the way
 - executemany:            ``cursor.executemany("insert into ... values (%s, %s, %s, %s)", rows)``
                           (psycopg 3 sends it pipelined, one round trip per batch)
+- executemany (v7 ids):   the same, also sending the time-ordered ids record_events
+                          writes, to show how much of the gain is COPY and how much
+                          the ids (random uuids land on random index pages)
 
 Target (issue 4): record_events >= 3x executemany.
 """
@@ -26,11 +29,16 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from codezest_db import embedded, migrate, queries
+from codezest_db.ingest import time_ordered_ids
 from codezest_db.models import AnalyticsEventIn
 
 INSERT = (
     "insert into activity.analytics_events (name, user_id, properties, occurred_at)"
     " values (%s, %s, %s, %s)"
+)
+INSERT_WITH_ID = (
+    "insert into activity.analytics_events (id, name, user_id, properties, occurred_at)"
+    " values (%s, %s, %s, %s, %s)"
 )
 
 
@@ -84,10 +92,16 @@ def main() -> None:
         with conn.cursor() as cur:
             cur.executemany(INSERT, tuples)
 
+    def executemany_v7() -> None:
+        with conn.cursor() as cur:
+            rows = [(i, *t) for i, t in zip(time_ordered_ids(), tuples, strict=False)]
+            cur.executemany(INSERT_WITH_ID, rows)
+
     contenders: dict[str, Callable[[], object]] = {
         "record_events": lambda: queries.activity.record_events(conn, events=models),
         "record_events (dicts)": lambda: queries.activity.record_events(conn, events=data),
         "executemany": executemany,
+        "executemany (v7 ids)": executemany_v7,
     }
     results: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.rounds):

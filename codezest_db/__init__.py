@@ -6,7 +6,9 @@
     from codezest_db import queries
 
     with db.transaction() as conn:
-        user = queries.auth.create_user(conn, email=..., password_hash=..., name=..., role="STUDENT")
+        user = queries.auth.create_user(
+            conn, email="ada@example.com", password_hash="...", name="Ada", role="STUDENT"
+        )
 """
 
 from __future__ import annotations

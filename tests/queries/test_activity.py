@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import tracemalloc
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -377,3 +378,19 @@ def test_async_twins(configured: str) -> None:
         await aio.close()
 
     asyncio.run(main())
+
+
+def test_record_events_writes_time_ordered_ids(conn: Any) -> None:
+    """Bulk ids follow the UUIDv7 layout and ascend, so they append to the index."""
+    from codezest_db.ingest import time_ordered_ids
+
+    ids = list(itertools.islice(time_ordered_ids(), 1000))
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == 1000
+    conn.execute("delete from activity.analytics_events")
+    events = [AnalyticsEventIn(name="ordered") for _ in range(50)]
+    assert queries.activity.record_events(conn, events=events) == 50
+    rows = conn.execute("select id from activity.analytics_events").fetchall()
+    stored = sorted(row[0] for row in rows)
+    assert all(i.version == 7 for i in stored)
+    assert stored[-1].int - stored[0].int == 49  # one call: one run of ids
