@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,16 +21,27 @@ from .models import AnalyticsEventIn
 __all__ = ["run_demo"]
 
 
+def _brief(value: Any) -> str:
+    if isinstance(value, uuid.UUID):
+        return f"{str(value)[:8]}…"
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, StrEnum):
+        return value.value
+    return repr(value)
+
+
 def _show(call: str, result: Any) -> None:
     if isinstance(result, BaseModel):
-        fields = ", ".join(f"{k}={v!r}" for k, v in list(result.model_dump().items())[:5])
-        text = f"{type(result).__name__}({fields}, ...)"
+        shown = [(k, v) for k, v in result.model_dump().items() if v is not None][:5]
+        fields = ", ".join(f"{k}={_brief(v)}" for k, v in shown)
+        text = f"{type(result).__name__}({fields}, …)"
     elif isinstance(result, list):
         kinds = sorted({type(r).__name__ for r in result}) or ["-"]
         text = f"list of {len(result)} {'/'.join(kinds)}"
     else:
         text = repr(result)
-    print(f"  {call:<52} -> {text}")
+    print(f"  {call:<54} -> {text}")
 
 
 def _refused(call: str, conn: Any, fn: Any, **params: Any) -> None:
@@ -38,7 +50,7 @@ def _refused(call: str, conn: Any, fn: Any, **params: Any) -> None:
             fn(conn, **params)
     except DatabaseError as exc:
         detail = f" ({exc.constraint})" if exc.constraint else ""
-        print(f"  {call:<52} -> {type(exc).__name__}{detail}")
+        print(f"  {call:<54} -> {type(exc).__name__}{detail}")
     else:  # pragma: no cover - the schema refuses it
         raise AssertionError(f"{call} was not refused")
 
