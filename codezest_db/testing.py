@@ -18,8 +18,10 @@ pools of codezest_db pointed at ``database_url``, closed after the test).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -93,10 +95,20 @@ def _docker_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
         from testcontainers.community.postgres import PostgresContainer
     except ImportError:
         try:  # testcontainers before 4.15 kept it here
+            import docker
             from testcontainers.postgres import PostgresContainer
         except ImportError:
             reasons.append("testcontainers is not installed")
             return None
+    failure = _docker_ping(docker)
+    if failure:
+        reasons.append(failure)
+        return None
+    container = stack.enter_context(PostgresContainer("postgres:15", driver=None))
+    return TestServer(container.get_connection_url(), "testcontainers postgres:15")
+
+
+def _docker_ping(docker: Any) -> str | None:
     try:
         client = docker.from_env(timeout=3)
         try:
@@ -104,10 +116,15 @@ def _docker_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
         finally:
             client.close()
     except Exception as exc:
-        reasons.append(f"no Docker engine answers ({type(exc).__name__})")
+        failure = f"no Docker engine answers ({type(exc).__name__})"
+    else:
         return None
-    container = stack.enter_context(PostgresContainer("postgres:15", driver=None))
-    return TestServer(container.get_connection_url(), "testcontainers postgres:15")
+    # The failed probe leaves its socket to the garbage collector (the traceback
+    # held it until now): collect it here, not as a ResourceWarning in some test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    return failure
 
 
 def _embedded_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
