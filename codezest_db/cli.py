@@ -66,14 +66,35 @@ def _dump_schema(args: argparse.Namespace) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
+    """Without a URL the check migrates a throwaway embedded database, never the default one."""
     from .check import run_check
+    from .errors import QueryError
 
     findings = run_check(args.url or os.environ.get("DATABASE_URL"))
     for finding in findings:
         print(finding, file=sys.stderr)
     if findings:
-        raise SystemExit(1)
+        raise QueryError(f"{len(findings)} finding(s)")
     print("every query checks out")
+
+
+def _stubs(args: argparse.Namespace) -> None:
+    from . import _stubgen
+    from .check import migrated_database
+    from .errors import QueryError
+
+    output = Path(args.output) if args.output else _stubgen.STUB_FILE
+    with migrated_database(args.url or os.environ.get("DATABASE_URL")) as url:
+        if args.check:
+            difference = _stubgen.diff(url, output)
+            if difference:
+                print(difference, end="", file=sys.stderr)
+                raise QueryError(f"{output} is stale: run codezest-db stubs")
+            print(f"{output} is current")
+        elif _stubgen.write(url, output):
+            print(f"wrote {output}")
+        else:
+            print(f"{output} is current")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -107,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     dump = add("dump-schema", _dump_schema, "write the schema dump (db/schema.sql)")
     dump.add_argument("--output", default="db/schema.sql", help="where (default db/schema.sql)")
     add("check", _check, "verify every query against a migrated database")
+    stubs = add("stubs", _stubs, "regenerate the typed query signatures (codezest_db/_typing.py)")
+    stubs.add_argument("--check", action="store_true", help="exit 1 if they are stale")
+    stubs.add_argument("--output", help="where (default: codezest_db/_typing.py)")
     add("demo", _demo, "migrate, then tour the typed queries")
     return parser
 

@@ -122,7 +122,7 @@ def _payments(conn: Any, user_id: uuid.UUID) -> None:
     sub = p.create_subscription(conn, user_id=user_id, plan="PRO", status="ACTIVE")
     _show("create_subscription(user_id, plan, status)", sub)
     _show("get_active_subscription(user_id)", p.get_active_subscription(conn, user_id=user_id))
-    webhook = {
+    webhook: dict[str, Any] = {
         "user_id": user_id,
         "subscription_id": sub.id,
         "amount_minor": 1999,

@@ -46,6 +46,7 @@ select id, name, user_id, properties, occurred_at, created_at
 -- How many events of each name occurred per UTC day in [since, until), ordered
 -- by day, then name; name narrows the count to one event name.
 -- optional: name
+-- not null: day
 select name, (occurred_at at time zone 'UTC')::date as day, count(*) as count
   from activity.analytics_events
  where occurred_at >= :since

@@ -238,6 +238,7 @@ select u.id, u.email, u.name, u.role, u.email_verified_at, u.last_login_at, u.cr
 -- name: delete_expired_tokens()$
 -- Housekeeping: delete sessions that expired or were revoked, and reset and
 -- verification tokens that expired or were used. Returns how many rows went.
+-- not null: deleted
 with sessions as (
   delete from auth.sessions
    where expires_at <= now() or revoked_at is not null
@@ -253,4 +254,4 @@ with sessions as (
 )
 select (select count(*) from sessions)
      + (select count(*) from resets)
-     + (select count(*) from verifications);
+     + (select count(*) from verifications) as deleted;
