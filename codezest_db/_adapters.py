@@ -1,7 +1,9 @@
 """aiosql driver adapters that build models straight from psycopg rows.
 
 Each cursor gets its own row factory, so results never depend on the row
-factory of the caller's connection (a dict_row connection works too).
+factory of the caller's connection (a dict_row connection works too). Where
+aiosql passes a ``record_class``, these adapters take the psycopg row factory
+made for that query by `model_row`, built once when the queries load.
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ def model_row(query_name: str, model: type[BaseModel]) -> RowFactory[Any]:
     factory = _factories.get(key)
     if factory is None:
         validate = model.__pydantic_validator__.validate_python
-        names: list[str] = []
+        makers: list[Callable[[Sequence[Any]], Any]] = []
 
         def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-            if not names:
-                names.extend(column.name for column in cursor.description or ())
+            if not makers:
+                names = [column.name for column in cursor.description or ()]
 
-            def make(values: Sequence[Any]) -> Any:
-                return validate(dict(zip(names, values)))  # noqa: B905 - same query, same columns
+                def make(values: Sequence[Any]) -> Any:
+                    return validate(dict(zip(names, values)))  # noqa: B905 - same columns
 
-            return make
+                makers.append(make)
+            return makers[0]
 
         _factories[key] = factory
     return factory
@@ -58,7 +61,7 @@ class SyncAdapter(PyFormatAdapter):
         parameters: Any,
         record_class: Any = None,
     ) -> Generator[Any, None, None]:
-        with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
+        with conn.cursor(row_factory=record_class) as cur:
             cur.execute(sql, parameters)
             yield from cur.fetchall()
 
@@ -70,9 +73,11 @@ class SyncAdapter(PyFormatAdapter):
         parameters: Any,
         record_class: Any = None,
     ) -> Any:
-        with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
-            cur.execute(sql, parameters)
-            return cur.fetchone()
+        # Like conn.execute(), the cursor is left to reference counting: a
+        # with-block would cost more than the row's validation saves.
+        cur = conn.cursor(row_factory=record_class)
+        cur.execute(sql, parameters)
+        return cur.fetchone()
 
     def select_value(
         self, conn: Connection[Any], query_name: str, sql: str, parameters: Any
@@ -104,7 +109,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):
         parameters: Any,
         record_class: Any = None,
     ) -> AsyncGenerator[Any, None]:
-        async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
+        async with conn.cursor(row_factory=record_class) as cur:
             await cur.execute(sql, parameters)
             for row in await cur.fetchall():
                 yield row
@@ -117,7 +122,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):
         parameters: Any,
         record_class: Any = None,
     ) -> Any:
-        async with conn.cursor(row_factory=model_row(query_name, record_class)) as cur:
+        async with conn.cursor(row_factory=record_class) as cur:
             await cur.execute(sql, parameters)
             return await cur.fetchone()
 

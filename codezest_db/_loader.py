@@ -21,11 +21,13 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
-from aiosql.queries import Queries
 from aiosql.query_loader import QueryLoader
 from aiosql.types import QueryDatum, SQLOperationType
 from aiosql.utils import SQLLoadException, SQLParseException
@@ -33,7 +35,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from . import models
-from ._adapters import AsyncAdapter, SyncAdapter
+from ._adapters import AsyncAdapter, SyncAdapter, model_row
 from ._resources import queries_dir
 from .errors import InvalidParameters, QueryError, from_psycopg
 from .ingest import arecord_events, record_events
@@ -193,10 +195,18 @@ def _doc(comments: str) -> tuple[str, frozenset[str]]:
     return doc.strip(), frozenset(optional)
 
 
+# Parameter types sent as they are; checked first because isinstance() against
+# a pydantic model class is slow, and this runs for every parameter of every call.
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, date, Decimal})
+
+
 def _adapt(params: dict[str, Any]) -> dict[str, Any]:
     # A dict is always a json object here; lists stay lists (PostgreSQL arrays).
     for key, value in params.items():
-        if isinstance(value, dict):
+        kind = type(value)
+        if kind in _PLAIN:
+            continue
+        if kind is dict:
             params[key] = Jsonb(value)
         elif isinstance(value, BaseModel):
             params[key] = Jsonb(value.model_dump(mode="json"))
@@ -257,16 +267,40 @@ def _decorate(fn: Any, spec: QuerySpec, check: _Params, conn_type: Any) -> None:
     fn.parameters = check.allowed
 
 
-def _sync_query(
-    spec: QuerySpec, run: Callable[..., Any], borrow: Callable[[], Any]
-) -> Callable[..., Any]:
+Runner = Callable[[Any, dict[str, Any]], Any]
+
+
+def _runner(adapter: SyncAdapter | AsyncAdapter, spec: QuerySpec) -> Runner:
+    """How one query runs on a connection: straight to the aiosql driver adapter.
+
+    aiosql's own generated functions would add a layer of argument handling per
+    call that our wrapper already did; the adapter methods are what they call.
+    """
+    name, sql, op = spec.qualname, spec.sql, spec.operation
+    if op in _RETURNS_ROWS:
+        assert spec.model is not None  # _spec() refuses rows without a model
+        factory = model_row(name, spec.model)
+    if op is Op.SELECT_ONE:
+        one = adapter.select_one
+        return lambda conn, params: one(conn, name, sql, params, factory)
+    if op is Op.SELECT:
+        rows = adapter.select
+        return lambda conn, params: rows(conn, name, sql, params, factory)
+    if op is Op.SELECT_VALUE:
+        value = adapter.select_value
+        return lambda conn, params: value(conn, name, sql, params)
+    count = adapter.insert_update_delete
+    return lambda conn, params: count(conn, name, sql, params)
+
+
+def _sync_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Callable[..., Any]:
     check = _Params(spec.qualname, spec.params, spec.optional)
     allowed = check.allowed
     if spec.operation is Op.SELECT:
         inner = run
 
-        def run(conn: Any, **params: Any) -> Any:
-            return list(inner(conn, **params))
+        def run(conn: Any, params: dict[str, Any]) -> Any:
+            return list(inner(conn, params))
 
     def query(conn: psycopg.Connection[Any] | None = None, /, **params: Any) -> Any:
         if conn is not None and not isinstance(conn, psycopg.Connection):
@@ -277,8 +311,8 @@ def _sync_query(
         try:
             if conn is None:
                 with borrow() as borrowed:
-                    return run(borrowed, **params)
-            return run(conn, **params)
+                    return run(borrowed, params)
+            return run(conn, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
 
@@ -286,17 +320,15 @@ def _sync_query(
     return query
 
 
-def _async_query(
-    spec: QuerySpec, run: Callable[..., Any], borrow: Callable[[], Any]
-) -> Callable[..., Any]:
+def _async_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Callable[..., Any]:
     check = _Params(spec.qualname, spec.params, spec.optional)
     allowed = check.allowed
     many = spec.operation is Op.SELECT
 
     async def call(conn: Any, params: dict[str, Any]) -> Any:
         if many:
-            return [row async for row in run(conn, **params)]
-        return await run(conn, **params)
+            return [row async for row in run(conn, params)]
+        return await run(conn, params)
 
     async def query(conn: psycopg.AsyncConnection[Any] | None = None, /, **params: Any) -> Any:
         if conn is not None and not isinstance(conn, psycopg.AsyncConnection):
@@ -316,6 +348,10 @@ def _async_query(
 
     _decorate(query, spec, check, psycopg.AsyncConnection)
     return query
+
+
+def _python_runner(fn: Callable[..., Any]) -> Runner:
+    return lambda conn, params: fn(conn, **params)
 
 
 def _python_spec(domain: str, name: str, fn: Callable[..., Any]) -> QuerySpec:
@@ -342,15 +378,13 @@ def _load(is_async: bool, borrow: Callable[[], Any]) -> dict[str, Domain]:
     wrap = _async_query if is_async else _sync_query
     domains: dict[str, Domain] = {}
     for domain, entries in load_specs().items():
-        built = Queries(adapter).load_from_list([datum for _, datum in entries])
-        functions = {
-            spec.name: wrap(spec, getattr(built, spec.name), borrow) for spec, _ in entries
-        }
+        functions = {spec.name: wrap(spec, _runner(adapter, spec), borrow) for spec, _ in entries}
         for name, pair in PYTHON_QUERIES.get(domain, {}).items():
             if name in functions:
                 raise QueryError(f"query {domain}.{name} is defined both in SQL and in Python")
             spec = _python_spec(domain, name, pair[0])
-            functions[name] = wrap(spec, pair[1] if is_async else pair[0], borrow)
+            fn = pair[1] if is_async else pair[0]
+            functions[name] = wrap(spec, _python_runner(fn), borrow)
         domains[domain] = Domain(domain, functions)
     return domains
 
