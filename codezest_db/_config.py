@@ -37,6 +37,18 @@ class Settings:
             f"connect_options={_redact_options(self.connect_options)!r})"
         )
 
+    def pool_arguments(self, name: str) -> dict[str, Any]:
+        """Keyword arguments of a psycopg_pool pool, created closed: the caller opens it."""
+        return {
+            "conninfo": self.url,
+            "min_size": self.min_size,
+            "max_size": self.max_size,
+            "kwargs": self.connect_options,
+            "name": name,
+            "open": False,
+            **self.pool_options,
+        }
+
     @property
     def target(self) -> str:
         """Where the pool connects, for messages: the URL without password."""

@@ -64,14 +64,8 @@ async def get_pool() -> AsyncConnectionPool[AsyncConnection]:
             if _pool is None or _loop is not loop:
                 settings = _settings or _config.resolve(None)
                 _pool = AsyncConnectionPool(
-                    settings.url,
-                    min_size=settings.min_size,
-                    max_size=settings.max_size,
-                    kwargs=settings.connect_options,
+                    **settings.pool_arguments("codezest-aio"),
                     check=AsyncConnectionPool.check_connection,
-                    name="codezest-aio",
-                    open=False,
-                    **settings.pool_options,
                 )
                 _loop = loop
             pool = _pool

@@ -58,14 +58,7 @@ def get_pool() -> ConnectionPool[Connection]:
         if _pool is None or _pid != os.getpid():
             settings = _settings or _config.resolve(None)
             _pool = ConnectionPool(
-                settings.url,
-                min_size=settings.min_size,
-                max_size=settings.max_size,
-                kwargs=settings.connect_options,
-                check=ConnectionPool.check_connection,
-                name="codezest",
-                open=False,
-                **settings.pool_options,
+                **settings.pool_arguments("codezest"), check=ConnectionPool.check_connection
             )
             _pool.open(wait=False)
             _pid = os.getpid()
