@@ -3,7 +3,8 @@
 Each cursor gets its own row factory, so results never depend on the row
 factory of the caller's connection (a dict_row connection works too). Where
 aiosql passes a ``record_class``, these adapters take the psycopg row factory
-made for that query by `model_row`, built once when the queries load.
+made for that query by `model_row`, built once when the queries load; the
+methods without rows take (and ignore) one too, so every call has one shape.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class SyncAdapter(PyFormatAdapter):
         return cur.fetchone()
 
     def select_value(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
     ) -> Any:
         with conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(sql, parameters)
@@ -88,7 +89,7 @@ class SyncAdapter(PyFormatAdapter):
             return None if row is None else row[0]
 
     def insert_update_delete(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any
+        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
     ) -> int:
         with conn.cursor(row_factory=tuple_row) as cur:
             cur.execute(sql, parameters)
@@ -127,7 +128,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):
             return await cur.fetchone()
 
     async def select_value(
-        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any
+        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
     ) -> Any:
         async with conn.cursor(row_factory=tuple_row) as cur:
             await cur.execute(sql, parameters)
@@ -135,7 +136,7 @@ class AsyncAdapter(AsyncPyFormatAdapter):
             return None if row is None else row[0]
 
     async def insert_update_delete(  # type: ignore[override]  # aiosql types it None
-        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any
+        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
     ) -> int:
         async with conn.cursor(row_factory=tuple_row) as cur:
             await cur.execute(sql, parameters)

@@ -202,15 +202,15 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, da
 
 def _adapt(params: dict[str, Any]) -> dict[str, Any]:
     # A dict is always a json object here; lists stay lists (PostgreSQL arrays).
+    adapted = dict(params)
     for key, value in params.items():
-        kind = type(value)
-        if kind in _PLAIN:
+        if type(value) in _PLAIN:
             continue
-        if kind is dict:
-            params[key] = Jsonb(value)
+        if isinstance(value, dict):
+            adapted[key] = Jsonb(value)
         elif isinstance(value, BaseModel):
-            params[key] = Jsonb(value.model_dump(mode="json"))
-    return params
+            adapted[key] = Jsonb(value.model_dump(mode="json"))
+    return adapted
 
 
 class _Params:
@@ -267,11 +267,12 @@ def _decorate(fn: Any, spec: QuerySpec, check: _Params, conn_type: Any) -> None:
     fn.parameters = check.allowed
 
 
-Runner = Callable[[Any, dict[str, Any]], Any]
+# How one query runs: ``method(conn, query_name, sql, params, row_factory)``.
+Runner = tuple[Callable[..., Any], str, str, Any]
 
 
 def _runner(adapter: SyncAdapter | AsyncAdapter, spec: QuerySpec) -> Runner:
-    """How one query runs on a connection: straight to the aiosql driver adapter.
+    """Straight to the aiosql driver adapter's method for the query's operation.
 
     aiosql's own generated functions would add a layer of argument handling per
     call that our wrapper already did; the adapter methods are what they call.
@@ -279,40 +280,45 @@ def _runner(adapter: SyncAdapter | AsyncAdapter, spec: QuerySpec) -> Runner:
     name, sql, op = spec.qualname, spec.sql, spec.operation
     if op in _RETURNS_ROWS:
         assert spec.model is not None  # _spec() refuses rows without a model
-        factory = model_row(name, spec.model)
-    if op is Op.SELECT_ONE:
-        one = adapter.select_one
-        return lambda conn, params: one(conn, name, sql, params, factory)
-    if op is Op.SELECT:
-        rows = adapter.select
-        return lambda conn, params: rows(conn, name, sql, params, factory)
+        rows = model_row(name, spec.model)
+        return (adapter.select_one if op is Op.SELECT_ONE else adapter.select), name, sql, rows
     if op is Op.SELECT_VALUE:
-        value = adapter.select_value
-        return lambda conn, params: value(conn, name, sql, params)
-    count = adapter.insert_update_delete
-    return lambda conn, params: count(conn, name, sql, params)
+        return adapter.select_value, name, sql, None
+    return adapter.insert_update_delete, name, sql, None
+
+
+def _python_runner(spec: QuerySpec, fn: Callable[..., Any]) -> Runner:
+    def method(conn: Any, name: str, sql: str, params: dict[str, Any], rows: Any) -> Any:
+        return fn(conn, **params)
+
+    return method, spec.qualname, "", None
+
+
+def _prepare(params: dict[str, Any], check: _Params) -> dict[str, Any]:
+    if params.keys() != check.allowed:
+        params = check.complete(params)
+    for value in params.values():
+        if type(value) not in _PLAIN:
+            return _adapt(params)
+    return params
 
 
 def _sync_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Callable[..., Any]:
     check = _Params(spec.qualname, spec.params, spec.optional)
-    allowed = check.allowed
-    if spec.operation is Op.SELECT:
-        inner = run
-
-        def run(conn: Any, params: dict[str, Any]) -> Any:
-            return list(inner(conn, params))
+    method, name, sql, rows = run
+    many = spec.operation is Op.SELECT
 
     def query(conn: psycopg.Connection[Any] | None = None, /, **params: Any) -> Any:
         if conn is not None and not isinstance(conn, psycopg.Connection):
             raise TypeError(f"{spec.qualname}: conn must be a psycopg Connection, got {conn!r}")
-        if params.keys() != allowed:
-            params = check.complete(params)
-        params = _adapt(params)
+        params = _prepare(params, check)
         try:
             if conn is None:
                 with borrow() as borrowed:
-                    return run(borrowed, params)
-            return run(conn, params)
+                    result = method(borrowed, name, sql, params, rows)
+                    return list(result) if many else result
+            result = method(conn, name, sql, params, rows)
+            return list(result) if many else result
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
 
@@ -322,22 +328,20 @@ def _sync_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Call
 
 def _async_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Callable[..., Any]:
     check = _Params(spec.qualname, spec.params, spec.optional)
-    allowed = check.allowed
+    method, name, sql, rows = run
     many = spec.operation is Op.SELECT
 
     async def call(conn: Any, params: dict[str, Any]) -> Any:
         if many:
-            return [row async for row in run(conn, params)]
-        return await run(conn, params)
+            return [row async for row in method(conn, name, sql, params, rows)]
+        return await method(conn, name, sql, params, rows)
 
     async def query(conn: psycopg.AsyncConnection[Any] | None = None, /, **params: Any) -> Any:
         if conn is not None and not isinstance(conn, psycopg.AsyncConnection):
             raise TypeError(
                 f"{spec.qualname}: conn must be a psycopg AsyncConnection, got {conn!r}"
             )
-        if params.keys() != allowed:
-            params = check.complete(params)
-        params = _adapt(params)
+        params = _prepare(params, check)
         try:
             if conn is None:
                 async with borrow() as borrowed:
@@ -348,10 +352,6 @@ def _async_query(spec: QuerySpec, run: Runner, borrow: Callable[[], Any]) -> Cal
 
     _decorate(query, spec, check, psycopg.AsyncConnection)
     return query
-
-
-def _python_runner(fn: Callable[..., Any]) -> Runner:
-    return lambda conn, params: fn(conn, **params)
 
 
 def _python_spec(domain: str, name: str, fn: Callable[..., Any]) -> QuerySpec:
@@ -384,7 +384,7 @@ def _load(is_async: bool, borrow: Callable[[], Any]) -> dict[str, Domain]:
                 raise QueryError(f"query {domain}.{name} is defined both in SQL and in Python")
             spec = _python_spec(domain, name, pair[0])
             fn = pair[1] if is_async else pair[0]
-            functions[name] = wrap(spec, _python_runner(fn), borrow)
+            functions[name] = wrap(spec, _python_runner(spec, fn), borrow)
         domains[domain] = Domain(domain, functions)
     return domains
 
