@@ -92,6 +92,8 @@ class Domain:
 
     def __getattr__(self, name: str) -> Any:
         # Only called for a name that is not a query: say which were meant.
+        if name.startswith("_"):  # copy, pickle and half-built instances probe these
+            raise AttributeError(name)
         close = difflib.get_close_matches(name, self._names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise AttributeError(f"no query {self._name}.{name}{hint}")

@@ -132,3 +132,11 @@ def test_a_sync_connection_is_refused_by_async_queries(conn: psycopg.Connection[
 
     with pytest.raises(TypeError, match="AsyncConnection"):
         asyncio.run(aio.queries.auth.get_user_by_email(conn, email="a@b.c"))
+
+
+def test_an_unknown_query_name_suggests_the_close_ones() -> None:
+    import copy
+
+    with pytest.raises(AttributeError, match=r"no query auth\.get_user_by_mail; did you mean"):
+        queries.auth.get_user_by_mail  # noqa: B018
+    assert copy.copy(queries.auth).get_user_by_email is queries.auth.get_user_by_email
