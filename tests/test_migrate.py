@@ -124,7 +124,8 @@ def test_migrate_without_url_uses_the_embedded_server(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["CODEZEST_EMBEDDED_DIR"] = str(tmp_path / "pg")
-    for _ in range(2):  # the second run finds the same data folder
+    outputs = []
+    for _ in range(2):  # the second run finds the same data folder, migrated
         result = subprocess.run(
             [sys.executable, "-m", "codezest_db.cli", "migrate"],
             capture_output=True,
@@ -133,8 +134,10 @@ def test_migrate_without_url_uses_the_embedded_server(
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert "embedded PostgreSQL" in result.stderr
-    assert "nothing to apply" in result.stdout or "Applied" not in result.stdout
+        assert f"embedded PostgreSQL in {tmp_path / 'pg'}" in result.stderr
+        outputs.append(result.stdout)
+    assert "Applied: 20261124000500_activity.sql" in outputs[0]
+    assert outputs[1].strip() == "nothing to apply"
     assert (tmp_path / "pg" / "PG_VERSION").is_file()
 
 
