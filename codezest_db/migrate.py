@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+_URL_VARIABLE = "CODEZEST_DBMATE_URL"
 
 
 def dbmate_binary() -> str:
@@ -79,15 +80,15 @@ def run(
     """
     command = [
         dbmate_binary(),
-        "--url",
-        dbmate_url(url),
+        "--env",
+        _URL_VARIABLE,
         "--migrations-dir",
         str(migrations or migrations_dir()),
         "--no-dump-schema" if schema_file is None else f"--schema-file={schema_file}",
         *args,
     ]
-    env = {**os.environ, "PATH": _path_with_pg_dump()}
-    env.pop("DATABASE_URL", None)
+    # The URL travels in the environment, not in argv, where `ps` shows a password.
+    env = {**os.environ, "PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url)}
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise MigrationError(f"dbmate {args[0]} failed: {_reason(result.stderr or result.stdout)}")

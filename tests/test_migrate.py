@@ -153,3 +153,22 @@ def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
     for migration in migrations_dir().glob("*.sql"):
         assert f"codezest_db/_sql/db/migrations/{migration.name}" in names
     assert "codezest_db/py.typed" in names
+
+
+def test_the_password_never_reaches_dbmate_argv(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ps` shows every process's arguments: the URL goes through the environment."""
+    seen: list[list[str]] = []
+    real_run = subprocess.run
+
+    def spy(command: list[str], **kwargs: object) -> object:
+        seen.append(list(command))
+        return real_run(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    params = psycopg.conninfo.conninfo_to_dict(empty_database_url)
+    params["password"] = "pw-in-argv"
+    migrate.status(psycopg.conninfo.make_conninfo("", **params))
+    assert seen
+    assert not any("pw-in-argv" in part for command in seen for part in command)
