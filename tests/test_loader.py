@@ -104,6 +104,8 @@ def test_results_do_not_depend_on_the_connection_row_factory(
         assert isinstance(user, User)
         assert queries.auth.get_user_by_email(conn, email="RF@example.com") == user
         assert queries.auth.list_users(conn, limit=1000)[0].__class__ is User
+        # Other tests commit tokens: a first call clears them, a second finds none.
+        assert isinstance(queries.auth.delete_expired_tokens(conn), int)
         assert queries.auth.delete_expired_tokens(conn) == 0
         assert queries.auth.record_login(conn, id=user.id) == 1
         conn.rollback()
@@ -120,6 +122,7 @@ def test_async_results_do_not_depend_on_the_row_factory(database_url: str) -> No
                 conn, email="arf@example.com", password_hash="h", name="R", role="STUDENT"
             )
             assert isinstance(user, User)
+            assert isinstance(await aio.queries.auth.delete_expired_tokens(conn), int)
             assert await aio.queries.auth.delete_expired_tokens(conn) == 0
             assert await aio.queries.auth.get_user_by_id(conn, id=user.id) == user
             await conn.rollback()
