@@ -17,6 +17,7 @@ default to None.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -120,9 +121,24 @@ PYTHON_QUERIES: dict[str, dict[str, tuple[Callable[..., Any], Callable[..., Any]
 }
 
 
-def load_specs(root: Path | None = None) -> dict[str, list[tuple[QuerySpec, QueryDatum]]]:
-    """Parse every query file under *root* (default: the shipped ``queries/``)."""
-    root = root or queries_dir()
+Specs = dict[str, list[tuple[QuerySpec, QueryDatum]]]
+
+
+def load_specs(root: Path | None = None) -> Specs:
+    """Parse every query file under *root* (default: the shipped ``queries/``).
+
+    The shipped files are parsed once per process; the sync and asyncio query
+    modules both build on that.
+    """
+    return _shipped_specs() if root is None else _load_specs(root)
+
+
+@functools.cache
+def _shipped_specs() -> Specs:
+    return _load_specs(queries_dir())
+
+
+def _load_specs(root: Path) -> Specs:
     record_classes = {name: getattr(models, name) for name in models.__all__}
     loader = QueryLoader(SyncAdapter(), record_classes, attribute=None)
     domains: dict[str, list[tuple[QuerySpec, QueryDatum]]] = {}
