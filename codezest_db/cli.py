@@ -105,6 +105,12 @@ def _demo(args: argparse.Namespace) -> None:
     run_demo(url)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codezest-db", description=__doc__.split("\n")[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -120,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add("migrate", _migrate, "apply every pending migration (dbmate up)")
     rollback = add("rollback", _rollback, "roll back the latest migration(s)")
-    rollback.add_argument("--steps", type=int, default=1, help="how many (default 1)")
+    rollback.add_argument("--steps", type=_positive, default=1, help="how many (default 1)")
     rollback.add_argument("--all", action="store_true", help="roll back every migration")
     add("status", _status, "list applied and pending migrations")
     new = add("new", _new, "create an empty migration in db/migrations")

@@ -172,3 +172,15 @@ def test_the_password_never_reaches_dbmate_argv(
     migrate.status(psycopg.conninfo.make_conninfo("", **params))
     assert seen
     assert not any("pw-in-argv" in part for command in seen for part in command)
+
+
+@pytest.mark.parametrize("steps", ["0", "-3", "two"])
+def test_rollback_refuses_a_bad_step_count(
+    steps: str, empty_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate", "--url", empty_database_url]) == 0
+    with pytest.raises(SystemExit) as exited:
+        main(["rollback", "--steps", steps, "--url", empty_database_url])
+    assert exited.value.code == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert migrate.applied(empty_database_url) == versions()  # nothing rolled back
