@@ -69,10 +69,11 @@ def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options
         raise ConfigurationError(
             f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}"
         ) from None
-    if not (0 <= min_size <= max_size and max_size >= 1):
+    sizes_are_ints = all(type(size) is int for size in (min_size, max_size))
+    if not (sizes_are_ints and 0 <= min_size <= max_size and max_size >= 1):
         raise ConfigurationError(
-            f"pool sizes must satisfy 0 <= min_size <= max_size, max_size >= 1; "
-            f"got min_size={min_size}, max_size={max_size}"
+            f"pool sizes must be whole numbers, 0 <= min_size <= max_size, max_size >= 1; "
+            f"got min_size={min_size!r}, max_size={max_size!r}"
         )
     pool_options = {"timeout": DEFAULT_CHECKOUT_TIMEOUT}
     connect_options: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT}

@@ -57,6 +57,8 @@ def test_database_url_is_the_default(
     [
         ({"min_size": 5, "max_size": 2}, "min_size"),
         ({"max_size": 0}, "max_size"),
+        ({"min_size": "2"}, "min_size"),
+        ({"max_size": 2.5}, "max_size"),
         ({"bogus": 1}, "unknown option"),
         ({"url": "not a url at all"}, "not a valid"),
     ],
