@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 Op = SQLOperationType
-_NOT_NULL_LINE = re.compile(r"^\s*not null\s*:\s*(.*)$", re.M | re.I)
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
 
 
@@ -135,8 +134,8 @@ def describe_queries(
     described: list[Described] = []
     findings: list[Finding] = []
     for entries in specs.values():
-        for spec, datum in entries:
-            result = _describe(conn, catalog, spec, _asserted(datum))
+        for spec, _ in entries:
+            result = _describe(conn, catalog, spec, spec.not_null)
             if isinstance(result, Described):
                 described.append(result)
             else:
@@ -204,13 +203,6 @@ def numbered(pyformat: str) -> tuple[str, list[str]]:
         return f"${used.index(name) + 1}"
 
     return _PLACEHOLDER.sub(number, pyformat), used
-
-
-def _asserted(datum: QueryDatum) -> frozenset[str]:
-    names: set[str] = set()
-    for match in _NOT_NULL_LINE.finditer(datum.doc_comments or ""):
-        names.update(n.strip() for n in match.group(1).split(",") if n.strip())
-    return frozenset(names)
 
 
 _counter = iter(range(1, 1 << 62))

@@ -55,6 +55,7 @@ _RETURNS_ROWS = (Op.SELECT, Op.SELECT_ONE)
 _SUPPORTED = (Op.SELECT, Op.SELECT_ONE, Op.SELECT_VALUE, Op.INSERT_UPDATE_DELETE)
 _RECORD_LINE = re.compile(r"^\s*--\s*record_class\s*:\s*(\S*)", re.M)
 _OPTIONAL_LINE = re.compile(r"^optional\s*:\s*(.*)$", re.M | re.I)
+_NOT_NULL_LINE = re.compile(r"^not null\s*:\s*(.*)$", re.M | re.I)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class QuerySpec:
     params: tuple[str, ...]
     optional: frozenset[str]
     source: str
+    not_null: frozenset[str] = frozenset()  # result columns asserted never NULL
 
     @property
     def qualname(self) -> str:
@@ -197,20 +199,28 @@ def _spec(
         )
     if op not in _RETURNS_ROWS and declared:
         raise QueryError(f"{source}: query {domain}.{name} returns no rows; drop its record_class")
-    doc, optional = _doc(datum.doc_comments)
+    doc, optional, not_null = _doc(datum.doc_comments)
     params = tuple(datum.parameters or ())
     if not optional <= set(params):
         raise QueryError(f"{source}: query {domain}.{name}: optional names unknown parameters")
-    return QuerySpec(domain, name, datum.sql, doc, op, datum.record_class, params, optional, source)
+    return QuerySpec(
+        domain, name, datum.sql, doc, op, datum.record_class, params, optional, source, not_null
+    )
 
 
-def _doc(comments: str) -> tuple[str, frozenset[str]]:
-    optional: set[str] = set()
-    for match in _OPTIONAL_LINE.finditer(comments):
-        optional.update(p.strip() for p in match.group(1).split(",") if p.strip())
-    # `not null: a, b` (nullability asserted for `codezest-db check`) is no docstring either.
-    doc = re.sub(r"^not null\s*:.*$", "", _OPTIONAL_LINE.sub("", comments), flags=re.M | re.I)
-    return doc.strip(), frozenset(optional)
+def _doc(comments: str) -> tuple[str, frozenset[str], frozenset[str]]:
+    """Split a doc comment into the docstring and its metadata lines:
+    ``optional: a, b`` (parameters defaulting to None) and ``not null: c``
+    (result columns `codezest-db check` takes as never NULL)."""
+    doc = _NOT_NULL_LINE.sub("", _OPTIONAL_LINE.sub("", comments)).strip()
+    return doc, _listed(_OPTIONAL_LINE, comments), _listed(_NOT_NULL_LINE, comments)
+
+
+def _listed(line: re.Pattern[str], comments: str) -> frozenset[str]:
+    names: set[str] = set()
+    for match in line.finditer(comments):
+        names.update(n.strip() for n in match.group(1).split(",") if n.strip())
+    return frozenset(names)
 
 
 # Parameter types sent as they are; checked first because isinstance() against
