@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from .errors import ConfigurationError, redact_url
+from .errors import ConfigurationError, ConnectionFailed, redact_url
 
 # Options of psycopg_pool's pools; any other option is a libpq connection
 # parameter (application_name, sslmode, ...).
@@ -91,6 +91,12 @@ def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options
             f"({', '.join(sorted(POOL_OPTIONS))}) or a libpq connection parameter"
         )
     return Settings(url, min_size, max_size, pool_options, connect_options)
+
+
+def timed_out(settings: Settings | None, timeout: float, exc: Exception) -> ConnectionFailed:
+    """The error for a pool (of *settings*, else ``$DATABASE_URL``) out of time."""
+    target = (settings or resolve(None)).target
+    return ConnectionFailed(f"no connection to {target} within {timeout:g}s: {exc}")
 
 
 def _libpq_keywords() -> frozenset[str]:

@@ -17,7 +17,6 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import _config
-from .errors import ConnectionFailed
 
 __all__ = ["close", "configure", "connection", "get_pool", "transaction"]
 
@@ -76,7 +75,7 @@ def connection(timeout: float | None = None) -> Iterator[Connection]:
     try:
         conn = pool.getconn(timeout)
     except PoolTimeout as exc:
-        raise ConnectionFailed(_timeout_message(timeout or pool.timeout, exc)) from exc
+        raise _config.timed_out(_settings, timeout or pool.timeout, exc) from exc
     try:
         with conn:
             yield conn
@@ -106,8 +105,3 @@ def close() -> None:
         old, _pool = _pool, None
     if old is not None:
         old.close()
-
-
-def _timeout_message(timeout: float, exc: PoolTimeout) -> str:
-    settings = _settings or _config.resolve(None)
-    return f"no connection to {settings.target} within {timeout:g}s: {exc}"
