@@ -20,8 +20,7 @@ those; a query asserts that other columns are never NULL with a doc line
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -36,7 +35,7 @@ from aiosql.types import QueryDatum, SQLOperationType
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, IPvAnyAddress, NaiveDatetime
 
-from . import enums, migrate
+from . import embedded, enums
 from ._describe import (
     Column,
     Described,
@@ -51,7 +50,7 @@ from ._describe import (
 from ._loader import QuerySpec, load_specs
 from .errors import QueryError
 
-__all__ = ["Finding", "check_database", "migrated_database", "run_check"]
+__all__ = ["Finding", "check_database", "run_check"]
 
 Op = SQLOperationType
 _ROWS = (Op.SELECT, Op.SELECT_ONE)
@@ -59,28 +58,8 @@ _ROWS = (Op.SELECT, Op.SELECT_ONE)
 
 def run_check(url: str | None = None, root: Path | None = None) -> list[Finding]:
     """Check every query against *url*, or a throwaway migrated embedded database."""
-    with migrated_database(url) as target:
+    with embedded.migrated_database(url) as target:
         return check_database(target, root)
-
-
-@contextmanager
-def migrated_database(url: str | None = None) -> Iterator[str]:
-    """*url* as is; without one, a temporary embedded server with a migrated database.
-
-    Raises ConfigurationError if the embedded server does not start.
-    """
-    if url:
-        yield url
-        return
-    from . import embedded
-
-    server = embedded.start(temporary=True)
-    try:
-        target = server.create_database("codezest_check")
-        migrate.up(target)
-        yield target
-    finally:
-        server.stop()
 
 
 def check_database(url: str, root: Path | None = None) -> list[Finding]:

@@ -49,19 +49,11 @@ def _new(args: argparse.Namespace) -> None:
 
 def _dump_schema(args: argparse.Namespace) -> None:
     """Migrate a throwaway embedded database and dump it: the committed db/schema.sql."""
-    from . import embedded
+    from .embedded import migrated_database
 
     output = Path(args.output)
-    if args.url:
-        migrate.dump_schema(args.url, output)
-    else:
-        server = embedded.start(temporary=True)
-        try:
-            url = server.create_database("codezest_schema")
-            migrate.up(url)
-            migrate.dump_schema(url, output)
-        finally:
-            server.stop()
+    with migrated_database(args.url) as url:
+        migrate.dump_schema(url, output)
     print(f"wrote {output}")
 
 
@@ -80,7 +72,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def _stubs(args: argparse.Namespace) -> None:
     from . import _stubgen
-    from .check import migrated_database
+    from .embedded import migrated_database
     from .errors import QueryError
 
     output = Path(args.output) if args.output else _stubgen.STUB_FILE
