@@ -19,6 +19,7 @@ Target (issue 4): record_events >= 3x executemany.
 """
 
 import argparse
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -76,11 +77,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    server = None
-    url = args.url
-    if url is None:
-        server = embedded.start(temporary=True)
-        url = server.create_database(f"bench_events_{uuid.uuid4().hex[:8]}")
+    # Without --url: a migrated database on a throwaway embedded server.
+    scratch = contextlib.ExitStack()
+    url = scratch.enter_context(embedded.migrated_database(args.url))
     migrate.up(url)
 
     data = make_data(args.rows)
@@ -123,8 +122,7 @@ def main() -> None:
     conn.execute("truncate activity.analytics_events")
     conn.commit()
     conn.close()
-    if server is not None:
-        server.stop()
+    scratch.close()
 
 
 if __name__ == "__main__":
