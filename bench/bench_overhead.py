@@ -28,7 +28,8 @@ import psycopg
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from codezest_db import embedded, migrate, queries
+from codezest_db import migrate, queries
+from codezest_db.tools.scratch import migrated_database
 
 
 def seed(url: str, count: int) -> list[str]:
@@ -88,7 +89,7 @@ def main() -> None:
 
     # Without --url: a migrated database on a throwaway embedded server.
     scratch = contextlib.ExitStack()
-    url = scratch.enter_context(embedded.migrated_database(args.url))
+    url = scratch.enter_context(migrated_database(args.url))
     migrate.up(url)
     emails = seed(url, 1000)
 

@@ -29,9 +29,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from codezest_db import embedded, migrate, queries
+from codezest_db import migrate, queries
 from codezest_db.ingest import time_ordered_ids
 from codezest_db.models import AnalyticsEventIn
+from codezest_db.tools.scratch import migrated_database
 
 INSERT = (
     "insert into activity.analytics_events (name, user_id, properties, occurred_at)"
@@ -79,7 +80,7 @@ def main() -> None:
 
     # Without --url: a migrated database on a throwaway embedded server.
     scratch = contextlib.ExitStack()
-    url = scratch.enter_context(embedded.migrated_database(args.url))
+    url = scratch.enter_context(migrated_database(args.url))
     migrate.up(url)
 
     data = make_data(args.rows)

@@ -1,17 +1,21 @@
-"""The ``codezest-db`` command: migrate, roll back, inspect, check and demo.
+"""The ``codezest-db`` command: deploy the schema, and the development tools around it.
 
-The database is ``--url``, else ``$DATABASE_URL``, else the embedded
-PostgreSQL (started on demand; its data stays for the next run).
-Failures print one line on stderr and exit 1, never a traceback.
+Deployment commands (migrate, rollback, status, new, dump-schema) live here.
+Each development tool (check, stubs, demo, ...) lives in `codezest_db.tools`
+and is imported only when its subcommand runs: a module there defines
+``add_arguments(parser)`` and ``run(args)``. Failures print one line on
+stderr and exit 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import migrate
 from .errors import DatabaseError
@@ -19,15 +23,27 @@ from .errors import DatabaseError
 __all__ = ["main"]
 
 
-def _database(args: argparse.Namespace) -> str:
-    url: str | None = args.url or os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    from . import embedded
+@dataclass(frozen=True)
+class Tool:
+    """A development-tool subcommand, implemented by *module*."""
 
-    server = embedded.start()
-    print(f"using the embedded PostgreSQL in {server.pgdata}", file=sys.stderr)
-    return server.create_database(embedded.DEFAULT_DATABASE)
+    name: str
+    module: str
+    help: str
+
+
+# One line per tool; the module is imported only when its subcommand runs.
+TOOLS = (
+    Tool("check", "codezest_db.tools.check", "verify every query against a migrated database"),
+    Tool("stubs", "codezest_db.tools.stubs", "regenerate the typed query signatures"),
+    Tool("demo", "codezest_db.tools.demo", "migrate, then tour the typed queries"),
+)
+
+
+def _database(args: argparse.Namespace) -> str:
+    from .tools.scratch import development_database
+
+    return development_database(args.url)
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -49,52 +65,12 @@ def _new(args: argparse.Namespace) -> None:
 
 def _dump_schema(args: argparse.Namespace) -> None:
     """Migrate a throwaway embedded database and dump it: the committed db/schema.sql."""
-    from .embedded import migrated_database
+    from .tools.scratch import migrated_database
 
     output = Path(args.output)
     with migrated_database(args.url) as url:
         migrate.dump_schema(url, output)
     print(f"wrote {output}")
-
-
-def _check(args: argparse.Namespace) -> None:
-    """Without a URL the check migrates a throwaway embedded database, never the default one."""
-    from .check import run_check
-    from .errors import QueryError
-
-    findings = run_check(args.url or os.environ.get("DATABASE_URL"))
-    for finding in findings:
-        print(finding, file=sys.stderr)
-    if findings:
-        raise QueryError(f"{len(findings)} finding(s)")
-    print("every query checks out")
-
-
-def _stubs(args: argparse.Namespace) -> None:
-    from . import _stubgen
-    from .embedded import migrated_database
-    from .errors import QueryError
-
-    output = Path(args.output) if args.output else _stubgen.STUB_FILE
-    with migrated_database(args.url or os.environ.get("DATABASE_URL")) as url:
-        if args.check:
-            difference = _stubgen.diff(url, output)
-            if difference:
-                print(difference, end="", file=sys.stderr)
-                raise QueryError(f"{output} is stale: run codezest-db stubs")
-            print(f"{output} is current")
-        elif _stubgen.write(url, output):
-            print(f"wrote {output}")
-        else:
-            print(f"{output} is current")
-
-
-def _demo(args: argparse.Namespace) -> None:
-    from .demo import run_demo
-
-    url = _database(args)
-    print(migrate.up(url).strip() or "migrations: up to date")
-    run_demo(url)
 
 
 def _positive(text: str) -> int:
@@ -103,15 +79,13 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codezest-db", description=__doc__.split("\n")[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help="PostgreSQL URL (default: $DATABASE_URL, else embedded)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(
-        name: str, run: Callable[[argparse.Namespace], None], text: str
-    ) -> argparse.ArgumentParser:
+    def add(name: str, run: Callable[[argparse.Namespace], Any], text: str) -> Any:
         command = sub.add_parser(name, parents=[common], help=text, description=text)
         command.set_defaults(run=run)
         return command
@@ -125,21 +99,32 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", help="what it does, in snake_case")
     dump = add("dump-schema", _dump_schema, "write the schema dump (db/schema.sql)")
     dump.add_argument("--output", default="db/schema.sql", help="where (default db/schema.sql)")
-    add("check", _check, "verify every query against a migrated database")
-    stubs = add("stubs", _stubs, "regenerate the typed query signatures (codezest_db/_typing.py)")
-    stubs.add_argument("--check", action="store_true", help="exit 1 if they are stale")
-    stubs.add_argument("--output", help="where (default: codezest_db/_typing.py)")
-    add("demo", _demo, "migrate, then tour the typed queries")
+    for tool in TOOLS:
+        if tool.name != chosen:
+            add(tool.name, _unreachable, tool.help)
+            continue
+        module = importlib.import_module(tool.module)
+        module.add_arguments(add(tool.name, module.run, tool.help))
     return parser
+
+
+def _unreachable(args: argparse.Namespace) -> None:  # pragma: no cover - see _chosen
+    raise AssertionError(f"{args.command}: its module was not loaded")
+
+
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The subcommand named in *argv*: only that tool's module is imported."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``codezest-db`` command."""
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        args = _parser(_chosen(argv)).parse_args(argv)
         args.run(args)
     except DatabaseError as exc:
-        print(f"codezest-db {args.command}: {exc}", file=sys.stderr)
+        print(f"codezest-db {_chosen(argv)}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from psycopg import sql
 
 from .errors import ConfigurationError
 
-__all__ = ["Server", "bin_dir", "data_dir", "migrated_database", "start"]
+__all__ = ["Server", "bin_dir", "data_dir", "start"]
 
 DEFAULT_DATABASE = "codezest"
 
@@ -97,28 +95,6 @@ def start(pgdata: Path | None = None, *, temporary: bool = False) -> Server:
             f"the embedded PostgreSQL in {pgdata} did not start: {exc}"
         ) from exc
     return Server(handle, pgdata)
-
-
-@contextmanager
-def migrated_database(url: str | None = None) -> Iterator[str]:
-    """*url* as is; without one, a migrated database on a temporary embedded server.
-
-    For the tools that need a schema to look at (check, stubs, dump-schema):
-    they never touch the persistent default cluster. Raises ConfigurationError
-    if the server does not start, MigrationError if migrating fails.
-    """
-    if url:
-        yield url
-        return
-    from . import migrate
-
-    server = start(temporary=True)
-    try:
-        target = server.create_database("codezest_scratch")
-        migrate.up(target)
-        yield target
-    finally:
-        server.stop()
 
 
 def _import() -> Any:

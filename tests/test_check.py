@@ -8,10 +8,10 @@ import psycopg
 import pytest
 
 from codezest_db import migrate
-from codezest_db._loader import load_specs
+from codezest_db._query.load import load_specs
 from codezest_db._resources import queries_dir
-from codezest_db.check import Finding, check_database
 from codezest_db.cli import main
+from codezest_db.tools.check import Finding, check_database
 
 USER_COLUMNS = (
     "id, email, name, role, email_verified_at, last_login_at, created_at, updated_at, deleted_at"

@@ -11,7 +11,7 @@ import pytest
 from psycopg.rows import dict_row, namedtuple_row
 
 from codezest_db import aio, errors, queries
-from codezest_db._loader import load_specs
+from codezest_db._query.load import load_specs
 from codezest_db.models import User
 
 DOMAINS = ["activity", "auth", "learning", "notifications", "payments"]

@@ -12,8 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from codezest_db import _stubgen
 from codezest_db.cli import main
+from codezest_db.tools import stubs as _stubgen
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = Path(__file__).resolve().parent / "typing"

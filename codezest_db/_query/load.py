@@ -35,11 +35,11 @@ from aiosql.utils import SQLLoadException, SQLParseException
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from . import models
-from ._adapters import AsyncAdapter, SyncAdapter, model_row
-from ._resources import queries_dir
-from .errors import InvalidParameters, QueryError, from_psycopg
-from .ingest import arecord_events, record_events
+from .. import models
+from .._resources import queries_dir
+from ..errors import InvalidParameters, QueryError, from_psycopg
+from ..ingest import arecord_events, record_events
+from .rows import AsyncAdapter, SyncAdapter, model_row
 
 __all__ = [
     "Domain",
@@ -419,13 +419,13 @@ def _load(is_async: bool, borrow: Callable[[], Any]) -> dict[str, Domain]:
 
 def load_sync_queries() -> dict[str, Domain]:
     """Every domain's queries as sync functions borrowing from `codezest_db.pool`."""
-    from . import pool
+    from .. import pool
 
     return _load(False, pool.connection)
 
 
 def load_async_queries() -> Domains:
     """Every domain's queries as coroutine functions borrowing from `codezest_db.aio`."""
-    from . import aio
+    from .. import aio
 
     return Domains(_load(True, lambda: aio.connection()))

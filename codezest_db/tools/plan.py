@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ._describe import Catalog, TableColumn
+from .catalog import Catalog, TableColumn
 
 __all__ = ["Plan"]
 

@@ -10,9 +10,12 @@ their domains with these Protocols, so mypy and editors check every call.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import inspect
+import os
 import re
+import sys
 import textwrap
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -22,14 +25,15 @@ from typing import Any
 
 from aiosql.types import SQLOperationType
 
-from . import enums, models
-from ._describe import Described, PgType, connect, describe_queries
-from ._loader import PYTHON_QUERIES, load_specs
-from .errors import QueryError
+from .. import enums, models
+from .._query.load import PYTHON_QUERIES, load_specs
+from ..errors import QueryError
+from .catalog import PgType
+from .describe import Described, connect, describe_queries
 
-__all__ = ["STUB_FILE", "diff", "generate", "render", "write"]
+__all__ = ["STUB_FILE", "add_arguments", "diff", "generate", "render", "run", "write"]
 
-STUB_FILE = Path(__file__).with_name("_typing.py")
+STUB_FILE = Path(__file__).parent.parent / "_typing.py"
 Op = SQLOperationType
 
 _HEADER = '''\
@@ -331,3 +335,26 @@ def _docstring(doc: str) -> list[str]:
         return [f'        """{lines[0]}"""']
     body = [f"        {line}".rstrip() for line in lines]
     return [f'        """{lines[0]}', *body[1:], '        """']
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true", help="exit 1 if they are stale")
+    parser.add_argument("--output", help="where (default: codezest_db/_typing.py)")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Write (or with ``--check`` compare) the stubs; raise QueryError when stale."""
+    from .scratch import migrated_database
+
+    output = Path(args.output) if args.output else STUB_FILE
+    with migrated_database(args.url or os.environ.get("DATABASE_URL")) as url:
+        if args.check:
+            difference = diff(url, output)
+            if difference:
+                print(difference, end="", file=sys.stderr)
+                raise QueryError(f"{output} is stale: run codezest-db stubs")
+            print(f"{output} is current")
+        elif write(url, output):
+            print(f"wrote {output}")
+        else:
+            print(f"{output} is current")

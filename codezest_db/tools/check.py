@@ -19,6 +19,9 @@ those; a query asserts that other columns are never NULL with a doc line
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 import typing
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -35,22 +38,23 @@ from aiosql.types import QueryDatum, SQLOperationType
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, IPvAnyAddress, NaiveDatetime
 
-from . import embedded, enums
-from ._describe import (
+from .. import enums
+from .._query.load import QuerySpec, load_specs
+from ..errors import QueryError
+from . import scratch
+from .catalog import PgType
+from .describe import (
     Column,
     Described,
     Finding,
-    PgType,
     connect,
     describe_queries,
     error_text,
     finding,
     plan_error,
 )
-from ._loader import QuerySpec, load_specs
-from .errors import QueryError
 
-__all__ = ["Finding", "check_database", "run_check"]
+__all__ = ["Finding", "add_arguments", "check_database", "run", "run_check"]
 
 Op = SQLOperationType
 _ROWS = (Op.SELECT, Op.SELECT_ONE)
@@ -58,7 +62,7 @@ _ROWS = (Op.SELECT, Op.SELECT_ONE)
 
 def run_check(url: str | None = None, root: Path | None = None) -> list[Finding]:
     """Check every query against *url*, or a throwaway migrated embedded database."""
-    with embedded.migrated_database(url) as target:
+    with scratch.migrated_database(url) as target:
         return check_database(target, root)
 
 
@@ -329,3 +333,20 @@ def _check_roles(
                     )
         conn.execute("deallocate all")
     return findings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``codezest-db check`` takes only ``--url``."""
+
+
+def run(args: argparse.Namespace) -> None:
+    """Print each finding; raise QueryError when there is any.
+
+    Without a URL the check migrates a throwaway embedded database, never the default one.
+    """
+    findings = run_check(args.url or os.environ.get("DATABASE_URL"))
+    for found in findings:
+        print(found, file=sys.stderr)
+    if findings:
+        raise QueryError(f"{len(findings)} finding(s)")
+    print("every query checks out")

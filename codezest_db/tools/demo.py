@@ -6,6 +6,7 @@ demo leaves the database as it found it and can run again and again.
 
 from __future__ import annotations
 
+import argparse
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,11 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import pool, queries
-from .errors import DatabaseError
-from .models import AnalyticsEventIn
+from .. import migrate, pool, queries
+from ..errors import DatabaseError
+from ..models import AnalyticsEventIn
 
-__all__ = ["run_demo"]
+__all__ = ["add_arguments", "run", "run_demo"]
 
 
 def _brief(value: Any) -> str:
@@ -194,3 +195,16 @@ def run_demo(url: str) -> None:
         print("\nrolled back: the database is as it was")
     finally:
         pool.close()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``codezest-db demo`` takes only ``--url`` (default: the embedded database)."""
+
+
+def run(args: argparse.Namespace) -> None:
+    """Migrate the development database, then tour it."""
+    from .scratch import development_database
+
+    url = development_database(args.url)
+    print(migrate.up(url).strip() or "migrations: up to date")
+    run_demo(url)

@@ -1,0 +1,45 @@
+"""Scratch databases for the tools that need a schema to look at (check, stubs, dump-schema)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .. import embedded, migrate
+
+__all__ = ["development_database", "migrated_database"]
+
+
+def development_database(url: str | None = None) -> str:
+    """*url*, else ``$DATABASE_URL``, else the default embedded database (started on demand).
+
+    The development tools' default: the embedded data stays for the next run.
+    """
+    url = url or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    server = embedded.start()
+    print(f"using the embedded PostgreSQL in {server.pgdata}", file=sys.stderr)
+    return server.create_database(embedded.DEFAULT_DATABASE)
+
+
+@contextmanager
+def migrated_database(url: str | None = None) -> Iterator[str]:
+    """*url* as is; without one, a migrated database on a temporary embedded server.
+
+    For the tools that need a schema to look at (check, stubs, dump-schema):
+    they never touch the persistent default cluster. Raises ConfigurationError
+    if the server does not start, MigrationError if migrating fails.
+    """
+    if url:
+        yield url
+        return
+    server = embedded.start(temporary=True)
+    try:
+        target = server.create_database("codezest_scratch")
+        migrate.up(target)
+        yield target
+    finally:
+        server.stop()
