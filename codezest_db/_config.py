@@ -16,6 +16,9 @@ from .errors import ConfigurationError, ConnectionFailed, redact_url
 POOL_OPTIONS = frozenset(
     {"timeout", "max_waiting", "max_lifetime", "max_idle", "reconnect_timeout", "num_workers"}
 )
+# Options of psycopg's connect() itself (not libpq's): prepare_threshold=None
+# turns server-side prepared statements off, for PgBouncer in transaction mode.
+CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
 
@@ -81,7 +84,7 @@ def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value
-        elif key in _libpq_keywords():
+        elif key in CONNECTION_OPTIONS or key in _libpq_keywords():
             connect_options[key] = value
         else:
             unknown.append(key)

@@ -30,7 +30,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from . import aio, migrate, pool
+from .. import aio, migrate, pool
 
 __all__ = ["TestServer", "configured", "conn", "database_url", "empty_database_url", "test_server"]
 
@@ -128,7 +128,7 @@ def _docker_ping(docker: Any) -> str | None:
 
 
 def _embedded_server(stack: ExitStack, reasons: list[str]) -> TestServer | None:
-    from . import embedded
+    from .. import embedded
 
     try:
         server = embedded.start(temporary=True)
