@@ -1,0 +1,131 @@
+"""Migrated template databases: a test database is a copy, not a dbmate run.
+
+The template is named after a checksum of the shipped migrations
+(``codezest_template_<sha256 prefix>``), so a server that persists between
+sessions (``$CODEZEST_TEST_DATABASE_URL``) migrates once per change of the
+migrations, and every session and test database after that is a
+``CREATE DATABASE ... TEMPLATE`` copy.
+
+Concurrent sessions (pytest-xdist workers, two terminals) agree through a
+PostgreSQL advisory lock on the maintenance database: building (and pruning
+old templates) takes it exclusively, copying takes it shared. A template is
+marked ready (``is_template``, no connections allowed) only once migrated, so
+a session killed halfway leaves a database the next one drops and rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from .. import migrate
+from .._resources import migrations_dir
+
+__all__ = ["PREFIX", "clone", "ensure_template", "migrations_checksum", "template_name"]
+
+PREFIX = "codezest_template_"
+# Templates of other migration sets kept on a shared server (other branches).
+KEEP = 3
+# pg_advisory_lock key: the bytes of "czdbtmpl" as a signed 64-bit integer.
+_LOCK_KEY = int.from_bytes(b"czdbtmpl", "big", signed=True)
+
+
+def migrations_checksum(folder: Path | None = None) -> str:
+    """A short sha256 of the migration files' names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted((folder or migrations_dir()).glob("*.sql")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def template_name(folder: Path | None = None) -> str:
+    return PREFIX + migrations_checksum(folder)
+
+
+def ensure_template(admin_url: str, url_for: Any, folder: Path | None = None) -> tuple[str, bool]:
+    """The ready template of the current migrations, built if missing.
+
+    *url_for(name)* gives the URL of database *name* on the same server.
+    Returns the template's name and whether it was already there.
+    Raises MigrationError if migrating fails (the half-built copy is dropped).
+    """
+    name = template_name(folder)
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if _ready(admin, name):
+            return name, True
+        with _locked(admin, "pg_advisory_lock", "pg_advisory_unlock"):
+            if _ready(admin, name):  # another session built it while we waited
+                return name, True
+            _drop(admin, name)  # a leftover of a session killed while building
+            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+            try:
+                migrate.run(url_for(name), "up", migrations=folder)
+            except BaseException:
+                _drop(admin, name)
+                raise
+            admin.execute(
+                sql.SQL("alter database {} with is_template true allow_connections false").format(
+                    sql.Identifier(name)
+                )
+            )
+            _prune(admin, keep=name)
+    return name, False
+
+
+def clone(admin_url: str, template: str, name: str) -> None:
+    """Create database *name* as a copy of *template*.
+
+    Raises psycopg.Error if the server refuses (no CREATEDB, no space).
+    """
+    with (
+        psycopg.connect(admin_url, autocommit=True) as admin,
+        _locked(admin, "pg_advisory_lock_shared", "pg_advisory_unlock_shared"),
+    ):
+        admin.execute(
+            sql.SQL("create database {} template {}").format(
+                sql.Identifier(name), sql.Identifier(template)
+            )
+        )
+
+
+@contextmanager
+def _locked(admin: psycopg.Connection[Any], lock: str, unlock: str) -> Iterator[None]:
+    admin.execute(sql.SQL("select {}(%s)").format(sql.Identifier(lock)), (_LOCK_KEY,))
+    try:
+        yield
+    finally:
+        admin.execute(sql.SQL("select {}(%s)").format(sql.Identifier(unlock)), (_LOCK_KEY,))
+
+
+def _ready(admin: psycopg.Connection[Any], name: str) -> bool:
+    row = admin.execute("select datistemplate from pg_database where datname = %s", (name,))
+    found = row.fetchone()
+    return bool(found and found[0])
+
+
+def _drop(admin: psycopg.Connection[Any], name: str) -> None:
+    exists = admin.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+    if not exists:
+        return
+    admin.execute(
+        sql.SQL("alter database {} with is_template false allow_connections true").format(
+            sql.Identifier(name)
+        )
+    )
+    admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+def _prune(admin: psycopg.Connection[Any], keep: str) -> None:
+    """Drop the oldest templates of other migration sets, keeping `KEEP` of them."""
+    rows = admin.execute(
+        "select datname from pg_database where datname like %s and datname <> %s order by oid desc",
+        (PREFIX.replace("_", r"\_") + "%", keep),
+    ).fetchall()
+    for (old,) in rows[KEEP:]:
+        _drop(admin, old)
