@@ -15,6 +15,10 @@ included, is rolled back after the test), ``configured`` (both pools of
 codezest_db pointed at a database of the test's own, dropped after it),
 ``empty_database_url`` (a brand-new empty database), ``test_server``.
 Factories for every table are in `codezest_db.testing.factories`.
+
+PYTEST_DONT_REWRITE: a conftest may import the factories (and so this
+package) before its ``pytest_plugins`` line registers the plugin; the plugin
+needs no assertion rewriting, and this marker keeps pytest from warning.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from psycopg import sql
 from .. import aio, pool
 from ..errors import redact_text, redact_url
 from .isolation import AsyncIsolatedConnection, IsolatedConnection, IsolationBroken
-from .templates import clone, ensure_template, migrations_checksum
+from .templates import migrated_copy, migrations_checksum
 
 __all__ = [
     "AsyncIsolatedConnection",
@@ -48,9 +52,9 @@ __all__ = [
     "configured",
     "conn",
     "database_url",
+    "describe_server",
     "empty_database_url",
     "pytest_report_header",
-    "template_database",
     "test_server",
 ]
 
@@ -73,11 +77,14 @@ class TestServer:
         params["dbname"] = database
         return psycopg.conninfo.make_conninfo("", **params)
 
-    def create_database(self, prefix: str = "codezest_test", template: str | None = None) -> str:
-        """Create a database (a copy of *template* if given); return its URL."""
+    def create_database(self, prefix: str = "codezest_test", *, migrated: bool = False) -> str:
+        """Create an empty database, or a *migrated* one (a template copy); return its URL.
+
+        Raises MigrationError if building the template fails.
+        """
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        if template is not None:
-            clone(self.admin_url, template, name)
+        if migrated:
+            migrated_copy(self.admin_url, self.url_for, name)
             return self.url_for(name)
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -182,20 +189,9 @@ def test_server() -> Iterator[TestServer]:
 
 
 @pytest.fixture(scope="session")
-def template_database(test_server: TestServer) -> str:
-    """Name of the migrated template database the test databases are copied from.
-
-    Built once per set of migrations on a server that persists; see
-    `codezest_db.testing.templates`.
-    """
-    name, _ = ensure_template(test_server.admin_url, test_server.url_for)
-    return name
-
-
-@pytest.fixture(scope="session")
-def database_url(test_server: TestServer, template_database: str) -> Iterator[str]:
+def database_url(test_server: TestServer) -> Iterator[str]:
     """URL of a database created for this session, migrated to the latest version."""
-    url = test_server.create_database(template=template_database)
+    url = test_server.create_database(migrated=True)
     try:
         yield url
     finally:
@@ -213,14 +209,14 @@ def empty_database_url(test_server: TestServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def configured(test_server: TestServer, template_database: str) -> Iterator[str]:
+def configured(test_server: TestServer) -> Iterator[str]:
     """Point both pools at a migrated database of this test's own; yield its URL.
 
     Commits through the pools are real (threads, tasks and other connections
     see them), and the database is dropped after the test, so nothing leaks.
     A test using ``conn`` or ``aconn`` too gets them on this same database.
     """
-    url = test_server.create_database("codezest_configured", template=template_database)
+    url = test_server.create_database("codezest_configured", migrated=True)
     pool.configure(url, min_size=0, max_size=4)
     aio.configure(url, min_size=0, max_size=4)
     try:

@@ -8,15 +8,17 @@ migrations, and every session and test database after that is a
 
 Concurrent sessions (pytest-xdist workers, two terminals) agree through a
 PostgreSQL advisory lock on the maintenance database: building (and pruning
-old templates) takes it exclusively, copying takes it shared. A template is
-marked ready (``is_template``, no connections allowed) only once migrated, so
-a session killed halfway leaves a database the next one drops and rebuilds.
+the oldest templates of other migration sets) takes it exclusively, copying
+takes it shared. A template is marked ready (``is_template``, no connections
+allowed) only once migrated, so a session killed halfway leaves a database
+the next one drops and rebuilds; a template pruned by another session is
+rebuilt on the next copy.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from psycopg import sql
 from .. import migrate
 from .._resources import migrations_dir
 
-__all__ = ["PREFIX", "clone", "ensure_template", "migrations_checksum", "template_name"]
+__all__ = ["KEEP", "PREFIX", "migrated_copy", "migrations_checksum", "template_name"]
 
 PREFIX = "codezest_template_"
 # Templates of other migration sets kept on a shared server (other branches).
@@ -48,50 +50,50 @@ def template_name(folder: Path | None = None) -> str:
     return PREFIX + migrations_checksum(folder)
 
 
-def ensure_template(admin_url: str, url_for: Any, folder: Path | None = None) -> tuple[str, bool]:
-    """The ready template of the current migrations, built if missing.
+def migrated_copy(
+    admin_url: str, url_for: Callable[[str], str], name: str, folder: Path | None = None
+) -> bool:
+    """Create database *name* as a copy of the template of the migrations in *folder*.
 
-    *url_for(name)* gives the URL of database *name* on the same server.
-    Returns the template's name and whether it was already there.
-    Raises MigrationError if migrating fails (the half-built copy is dropped).
+    The template is built first if it is missing (also when another session
+    pruned it meanwhile). *url_for(database)* gives the URL of a database on
+    the same server. Returns False if this call built the template, else True.
+    Raises MigrationError if migrating fails, psycopg.Error if the server
+    refuses (no CREATEDB privilege).
     """
-    name = template_name(folder)
+    template = template_name(folder)
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        if _ready(admin, name):
-            return name, True
-        with _locked(admin, "pg_advisory_lock", "pg_advisory_unlock"):
-            if _ready(admin, name):  # another session built it while we waited
-                return name, True
-            _drop(admin, name)  # a leftover of a session killed while building
-            admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-            try:
-                migrate.run(url_for(name), "up", migrations=folder)
-            except BaseException:
-                _drop(admin, name)
-                raise
-            admin.execute(
-                sql.SQL("alter database {} with is_template true allow_connections false").format(
-                    sql.Identifier(name)
-                )
-            )
-            _prune(admin, keep=name)
-    return name, False
+        built = False
+        while True:
+            # Shared: copies run side by side; a build or a prune waits for them.
+            with _locked(admin, "pg_advisory_lock_shared", "pg_advisory_unlock_shared"):
+                if _ready(admin, template):
+                    admin.execute(
+                        sql.SQL("create database {} template {}").format(
+                            sql.Identifier(name), sql.Identifier(template)
+                        )
+                    )
+                    return not built
+            with _locked(admin, "pg_advisory_lock", "pg_advisory_unlock"):
+                if not _ready(admin, template):  # nobody built it while we waited
+                    _build(admin, template, url_for(template), folder)
+                    built = True
 
 
-def clone(admin_url: str, template: str, name: str) -> None:
-    """Create database *name* as a copy of *template*.
-
-    Raises psycopg.Error if the server refuses (no CREATEDB, no space).
-    """
-    with (
-        psycopg.connect(admin_url, autocommit=True) as admin,
-        _locked(admin, "pg_advisory_lock_shared", "pg_advisory_unlock_shared"),
-    ):
-        admin.execute(
-            sql.SQL("create database {} template {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
+def _build(admin: psycopg.Connection[Any], template: str, url: str, folder: Path | None) -> None:
+    _drop(admin, template)  # a leftover of a session killed while building
+    admin.execute(sql.SQL("create database {}").format(sql.Identifier(template)))
+    try:
+        migrate.run(url, "up", migrations=folder)
+    except BaseException:
+        _drop(admin, template)
+        raise
+    admin.execute(
+        sql.SQL("alter database {} with is_template true allow_connections false").format(
+            sql.Identifier(template)
         )
+    )
+    _prune(admin, keep=template)
 
 
 @contextmanager
