@@ -37,6 +37,7 @@ TOOLS = (
     Tool("check", "codezest_db.tools.check", "verify every query against a migrated database"),
     Tool("stubs", "codezest_db.tools.stubs", "regenerate the typed query signatures"),
     Tool("demo", "codezest_db.tools.demo", "migrate, then tour the typed queries"),
+    Tool("shell", "codezest_db.tools.shell", "psql on the database, as a service role if asked"),
 )
 
 
