@@ -182,9 +182,7 @@ def other_migrations(tmp_path: Path, test_server: TestServer) -> Any:
     last = sorted(folder.glob("*.sql"))[-1]
     last.write_text(last.read_text() + f"\n-- {tmp_path.name}\n")
     yield folder
-    name = templates.template_name(folder)
-    with psycopg.connect(test_server.admin_url, autocommit=True) as admin:
-        templates._drop(admin, name)
+    templates.drop_template(test_server.admin_url, folder)
 
 
 def drop(test_server: TestServer, name: str) -> None:

@@ -29,7 +29,14 @@ from psycopg import sql
 from .. import migrate
 from .._resources import migrations_dir
 
-__all__ = ["KEEP", "PREFIX", "migrated_copy", "migrations_checksum", "template_name"]
+__all__ = [
+    "KEEP",
+    "PREFIX",
+    "drop_template",
+    "migrated_copy",
+    "migrations_checksum",
+    "template_name",
+]
 
 PREFIX = "codezest_template_"
 # Templates of other migration sets kept on a shared server (other branches).
@@ -78,6 +85,15 @@ def migrated_copy(
                 if not _ready(admin, template):  # nobody built it while we waited
                     _build(admin, template, url_for(template), folder)
                     built = True
+
+
+def drop_template(admin_url: str, folder: Path | None = None) -> None:
+    """Drop the template of the migrations in *folder*, once no copy of it is running."""
+    with (
+        psycopg.connect(admin_url, autocommit=True) as admin,
+        _locked(admin, "pg_advisory_lock", "pg_advisory_unlock"),
+    ):
+        _drop(admin, template_name(folder))
 
 
 def _build(admin: psycopg.Connection[Any], template: str, url: str, folder: Path | None) -> None:
