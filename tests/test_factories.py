@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -14,7 +15,7 @@ from pydantic import BaseModel
 
 from codezest_db import errors, models
 from codezest_db.enums import PaymentMethodType, ProgressStatus, SubmissionStatus
-from codezest_db.testing import factories
+from codezest_db.testing import _fields, factories
 from codezest_db.testing.factories import (
     make_material_progress,
     make_mcq_answer,
@@ -90,6 +91,16 @@ def test_there_is_a_factory_for_every_table(conn: Conn) -> None:
     made = {name for name in factories.__all__ if name.startswith("make_")}
     assert made == {f"make_{name}" for name in IDS}
     assert {n for n in factories.__all__ if n.startswith("amake_")} == {"a" + n for n in made}
+
+
+@pytest.mark.parametrize(("name", "model", "table"), TABLES, ids=IDS)
+def test_the_typed_fields_are_the_models_columns(
+    name: str, model: type[BaseModel], table: str
+) -> None:
+    fields = getattr(_fields, f"{model.__name__}Fields")
+    hidden = {"password_hash"} if model is models.User else set()
+    assert set(fields.__optional_keys__) == set(model.model_fields) | hidden
+    assert not fields.__required_keys__
 
 
 @pytest.mark.parametrize(("name", "model", "table"), TABLES, ids=IDS)
@@ -212,3 +223,56 @@ def test_overrides_reach_the_row(conn: Conn) -> None:
     assert assignment.test_cases == [{"input": "3", "output": "Fizz"}]  # jsonb, not an array
     invoice = factories.make_invoice(conn)
     assert invoice.line_items and invoice.currency == "USD"
+
+
+TYPED_USE = """
+from typing import Any
+
+import psycopg
+
+from codezest_db import models
+from codezest_db.enums import Role
+from codezest_db.testing.factories import amake_material_progress, make_user
+
+
+def right(conn: psycopg.Connection[Any]) -> models.User:
+    return make_user(conn, name="Ada", role=Role.ADMIN, password_hash=None)
+
+
+async def right_async(aconn: psycopg.AsyncConnection[Any]) -> models.MaterialProgress:
+    return await amake_material_progress(aconn, status="COMPLETED")
+
+
+def wrong(conn: psycopg.Connection[Any]) -> None:
+    make_user(conn, nmae="Ada")  # error: Unexpected keyword argument "nmae"
+    make_user(conn, role="ROOT")  # error: Argument "role"
+    progress: models.User = make_material_progress(conn)  # error: Name "make_material_progress"
+"""
+
+
+def test_mypy_checks_the_fields_and_knows_the_models(tmp_path: Path) -> None:
+    from mypy import api as mypy_api
+
+    source = tmp_path / "use_factories.py"
+    source.write_text(TYPED_USE)
+    stdout, stderr, _ = mypy_api.run(
+        [
+            "--config-file",
+            str(Path(__file__).resolve().parent.parent / "pyproject.toml"),
+            "--strict",
+            "--follow-imports=silent",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--no-error-summary",
+            str(source),
+        ]
+    )
+    assert not stderr, stderr
+    found = {int(line.split(":")[1]): line for line in stdout.splitlines() if ": error:" in line}
+    lines = TYPED_USE.splitlines()
+    expected = {
+        n: line.split("# error: ")[1] for n, line in enumerate(lines, 1) if "# error:" in line
+    }
+    assert sorted(found) == sorted(expected), stdout
+    for number, text in expected.items():
+        assert text in found[number], found[number]

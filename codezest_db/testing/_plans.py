@@ -9,7 +9,7 @@ valid, unique where the schema wants uniqueness, and read like real data.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -31,7 +31,7 @@ from ..enums import (
 from ..errors import InvalidParameters
 from ._factory import Insert, Lookup, Plan
 
-Fields = dict[str, Any]
+Fields = Mapping[str, Any]
 M = TypeVar("M", bound=BaseModel)
 
 # Columns a factory may set that its model does not show.
