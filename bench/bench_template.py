@@ -10,6 +10,7 @@ What a test session (and each ``configured`` test) pays for its database:
              as it is on a server that persists between sessions)
 - template (first session): the same when the template must be built first (a new
              server, or new migrations): the migrate cost plus one copy
+- empty:     ``create database`` alone (a copy of template1), the floor of any of them
 
 R rounds, interleaved; each database is dropped right after. Prints the median
 and best of each, and the ratio of the medians. Without --url it runs on a
@@ -64,6 +65,10 @@ def by_migrating(admin_url: str, name: str) -> None:
     migrate.up(url_for(admin_url, name))
 
 
+def by_creating(admin_url: str, name: str) -> None:
+    execute(admin_url, sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
 def by_copying(admin_url: str, name: str) -> None:
     templates.migrated_copy(admin_url, lambda db: url_for(admin_url, db), name)
 
@@ -88,6 +93,7 @@ def main() -> None:
         "migrate": by_migrating,
         "template": by_copying,
         "template (first session)": by_copying,
+        "empty": by_creating,
     }
     with server(args.url) as admin_url:
         with psycopg.connect(admin_url) as probe:
