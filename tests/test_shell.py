@@ -63,6 +63,12 @@ def test_the_password_is_never_printed_nor_in_psqls_argv(database_url: str) -> N
     assert "as codezest_learning" in result.stderr and "***" in result.stderr
 
 
+def test_arguments_after_the_separator_go_to_psql(database_url: str) -> None:
+    result = shell("--url", database_url, "--", "-At", "-c", "select 40 + 2")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "42\n"  # -At: unaligned, tuples only
+
+
 def test_psqls_exit_status_is_the_commands(database_url: str) -> None:
     result = shell("--url", database_url, "-c", "select 1 / 0")
     assert result.returncode == 1
