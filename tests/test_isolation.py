@@ -244,6 +244,33 @@ def test_a_half_built_template_is_rebuilt(test_server: TestServer, other_migrati
         drop(test_server, name)
 
 
+def test_only_the_newest_templates_of_other_migrations_are_kept(
+    test_server: TestServer, other_migrations: Path
+) -> None:
+    """Templates of other migration sets (other branches) beyond KEEP go, oldest first."""
+    fakes = [f"{templates.PREFIX}old{i}_{os.getpid()}" for i in range(templates.KEEP + 1)]
+    with psycopg.connect(test_server.admin_url, autocommit=True) as admin:
+        for fake in fakes:  # oldest first
+            admin.execute(sql.SQL("create database {}").format(sql.Identifier(fake)))
+            admin.execute(
+                sql.SQL("alter database {} with is_template true").format(sql.Identifier(fake))
+            )
+    name = f"codezest_copy_prune_{os.getpid()}"
+    try:
+        templates.migrated_copy(test_server.admin_url, test_server.url_for, name, other_migrations)
+        with psycopg.connect(test_server.admin_url) as admin:
+            rows = admin.execute("select datname from pg_database").fetchall()
+        there = {row[0] for row in rows}
+        assert fakes[0] not in there  # the oldest, beyond KEEP
+        assert set(fakes[1:]) <= there
+        assert templates.template_name(other_migrations) in there
+    finally:
+        drop(test_server, name)
+        with psycopg.connect(test_server.admin_url, autocommit=True) as admin:
+            for fake in fakes:
+                templates._drop(admin, fake)
+
+
 def test_the_template_is_named_after_the_migrations(other_migrations: Path) -> None:
     assert templates.template_name() == templates.PREFIX + templates.migrations_checksum()
     assert templates.template_name(other_migrations) != templates.template_name()
