@@ -217,9 +217,9 @@ def configured(test_server: TestServer) -> Iterator[str]:
     A test using ``conn`` or ``aconn`` too gets them on this same database.
     """
     url = test_server.create_database("codezest_configured", migrated=True)
-    pool.configure(url, min_size=0, max_size=4)
-    aio.configure(url, min_size=0, max_size=4)
     try:
+        pool.configure(url, min_size=0, max_size=4)
+        aio.configure(url, min_size=0, max_size=4)
         yield url
     finally:
         pool.close()
