@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -104,11 +106,17 @@ def test_without_any_psql_one_line_says_what_to_install(tmp_path: Path) -> None:
     ]
 
 
-def test_the_embedded_default_is_migrated_and_used(tmp_path: Path) -> None:
+def test_the_embedded_default_is_migrated_and_used() -> None:
     """No --url, no DATABASE_URL: the embedded development database, with its roles."""
+    # Not under tmp_path: run as root, the server's own user must reach the folder,
+    # and pytest keeps its temporary folders private.
+    base = Path(tempfile.mkdtemp(prefix="codezest-shell-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["CODEZEST_EMBEDDED_DIR"] = str(tmp_path / "pg")
-    result = shell("--role", "codezest_learning", "-c", "select current_user", env=env)
+    env["CODEZEST_EMBEDDED_DIR"] = str(base / "pg")
+    try:
+        result = shell("--role", "codezest_learning", "-c", "select current_user", env=env)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     assert result.returncode == 0, result.stderr
     assert "codezest_learning" in result.stdout
     assert "using the embedded PostgreSQL in" in result.stderr
