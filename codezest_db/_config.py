@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from psycopg import pq
 
+from . import _env
 from .errors import ConfigurationError, ConnectionFailed, redact_url
 
 # Options of psycopg_pool's pools; any other option is a libpq connection
@@ -58,12 +58,21 @@ class Settings:
         return redact_url(self.url)
 
 
-def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options: Any) -> Settings:
-    """Validate a configuration; raise ConfigurationError saying what to fix."""
-    url = url or os.environ.get("DATABASE_URL")
+def resolve(
+    url: str | None, *, min_size: int | None = None, max_size: int | None = None, **options: Any
+) -> Settings:
+    """Validate a configuration; raise ConfigurationError saying what to fix.
+
+    What is not given comes from the environment or a .env file (`_env`).
+    """
+    url = url or _env.getenv("DATABASE_URL")
+    from_env = _env.pool_settings()
+    min_size = from_env.pop("min_size", 1) if min_size is None else min_size
+    max_size = from_env.pop("max_size", 10) if max_size is None else max_size
+    options = {**from_env, **options}
     if not url:
         raise ConfigurationError(
-            "no database URL: set the DATABASE_URL environment variable "
+            "no database URL: set DATABASE_URL (in the environment or a .env file) "
             "or call codezest_db.configure(url=...)"
         )
     try:

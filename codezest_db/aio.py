@@ -40,7 +40,11 @@ _loop: asyncio.AbstractEventLoop | None = None
 
 
 def configure(
-    url: str | None = None, *, min_size: int = 1, max_size: int = 10, **options: Any
+    url: str | None = None,
+    *,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    **options: Any,
 ) -> None:
     """Set the URL and pool options of the asyncio pool (see `codezest_db.configure`).
 

@@ -29,7 +29,11 @@ _pid = os.getpid()
 
 
 def configure(
-    url: str | None = None, *, min_size: int = 1, max_size: int = 10, **options: Any
+    url: str | None = None,
+    *,
+    min_size: int | None = None,
+    max_size: int | None = None,
+    **options: Any,
 ) -> None:
     """Set the URL and pool options; the default URL is ``$DATABASE_URL``.
 

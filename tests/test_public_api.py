@@ -122,7 +122,9 @@ def test_top_level_surface() -> None:
         "configure",
         "connection",
         "errors",
+        "pending_migrations",
         "queries",
+        "require_current",
         "transaction",
     }
     for name in ("close", "configure", "connection", "get_pool", "queries", "transaction"):
@@ -138,6 +140,7 @@ def test_errors() -> None:
         "MissingReference",
         "ConstraintViolation",
         "InvalidParameters",
+        "SchemaOutOfDate",
     ):
         assert name in errors.__all__
     assert errors.__all__ == sorted(errors.__all__)
