@@ -67,8 +67,9 @@ def resolve(
     """
     url = url or _env.getenv("DATABASE_URL")
     from_env = _env.pool_settings()
-    min_size = from_env.pop("min_size", 1) if min_size is None else min_size
-    max_size = from_env.pop("max_size", 10) if max_size is None else max_size
+    env_min, env_max = from_env.pop("min_size", 1), from_env.pop("max_size", 10)
+    min_size = env_min if min_size is None else min_size
+    max_size = env_max if max_size is None else max_size
     options = {**from_env, **options}
     if not url:
         raise ConfigurationError(
