@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from . import errors, queries
 from ._version import __version__ as __version__
-from .pool import close, configure, connection, transaction
+from .pool import close, configure, connection, pool_stats, transaction
 from .schema import pending_migrations, require_current
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "connection",
     "errors",
     "pending_migrations",
+    "pool_stats",
     "queries",
     "require_current",
     "transaction",

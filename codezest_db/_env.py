@@ -3,8 +3,11 @@
 A variable set in the process environment always wins. Otherwise its value
 comes from the ``.env`` file of the working directory (``$CODEZEST_ENV_FILE``
 names another file; set it to an empty string to read none). The file is
-parsed by python-dotenv, the parser pydantic-settings uses: ``KEY=value``
-lines, ``export``, quotes, ``#`` comments and ``${VAR}`` expansion.
+read as python-dotenv (the parser of pydantic-settings) reads it: ``KEY=value``
+lines, ``export``, single and double quotes (also over several lines),
+``#`` comments and ``${VAR}`` / ``${VAR:-default}`` expansion (inside single
+quotes too, as python-dotenv does). The parser is a few lines here, so the
+runtime needs no package for it; a test compares it with python-dotenv.
 
 Pool options are ``CODEZEST_DB_<OPTION>`` (``CODEZEST_DB_MAX_SIZE=20``);
 arguments given to ``configure`` win over them.
@@ -13,12 +16,13 @@ arguments given to ``configure`` win over them.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["ENV_FILE_VARIABLE", "POOL_PREFIX", "env_file", "getenv", "pool_settings"]
+__all__ = ["ENV_FILE_VARIABLE", "POOL_PREFIX", "env_file", "getenv", "parse", "pool_settings"]
 
 ENV_FILE_VARIABLE = "CODEZEST_ENV_FILE"
 POOL_PREFIX = "CODEZEST_DB_"
@@ -75,8 +79,49 @@ def _convert(name: str, option: str, text: str) -> Any:
 
 def _file_values() -> dict[str, str]:
     path = env_file()
-    if path is None:
-        return {}
-    from dotenv import dotenv_values  # only when there is a file to read
+    return {} if path is None else parse(path.read_text(encoding="utf-8"))
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+_ENTRY = re.compile(
+    r"""[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*
+    (?:'(?P<single>(?:\\'|[^'])*)'|"(?P<double>(?:\\"|[^"])*)"|(?P<bare>[^\r\n]*))
+    [^\r\n]*""",
+    re.VERBOSE,
+)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+_VARIABLE = re.compile(r"\$\{(?P<name>[^}:]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def parse(text: str) -> dict[str, str]:
+    """The variables of a .env file's *text*, as python-dotenv's ``dotenv_values`` reads them."""
+    values: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        entry = _ENTRY.match(text, position)
+        end = text.find("\n", entry.end() if entry else position)
+        position = len(text) if end < 0 else end + 1
+        if entry is None:
+            continue  # a comment, a blank line, or something that is not KEY=value
+        if entry["single"] is not None:
+            value = _expand(re.sub(r"\\([\\'])", r"\1", entry["single"]), values)
+        elif entry["double"] is not None:
+            value = _expand(re.sub(r"\\([\\'\"abfnrtv])", _unescape, entry["double"]), values)
+        else:
+            value = _expand(re.sub(r"\s+#.*", "", entry["bare"]).rstrip(), values)
+        values[entry["key"]] = value
+    return values
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return _ESCAPES.get(match[1], match[1])
+
+
+def _expand(value: str, earlier: dict[str, str]) -> str:
+    # As python-dotenv: the file's earlier values first, then the environment.
+    def lookup(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name in earlier:
+            return earlier[name]
+        return os.environ.get(name, match["default"] or "")
+
+    return _VARIABLE.sub(lookup, value)

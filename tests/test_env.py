@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dotenv import dotenv_values
+from dotenv import dotenv_values  # pydantic-settings' parser, the reference
 
 import codezest_db as db
 from codezest_db import _config, _env, errors, pool, schema
@@ -108,3 +108,33 @@ def test_env_example_names_only_known_settings() -> None:
     documented = (REPO / ".env.example").read_text()
     for option in sorted(_config.POOL_OPTIONS | {"min_size", "max_size", "prepare_threshold"}):
         assert f"{_env.POOL_PREFIX}{option.upper()}=" in documented, option
+
+
+TRICKY = r"""
+# comment line
+   export   SPACED = value with spaces   # and a comment
+PLAIN=abc
+EMPTY=
+HASH=abc#not-a-comment
+QUOTED_HASH="a # b"
+SINGLE='literal ${PLAIN} \n'
+DOUBLE="line\nnext\t\"q\" \\ ${PLAIN}"
+MULTI="first
+second"
+REF=${PLAIN}-${UNSET_FOR_SURE:-fallback}-${HOME_FOR_TEST}
+PASSWORD_URL=postgresql://u:p%40ss@db:5432/app?sslmode=require
+not a line at all
+TRAILING="x"   # comment after quotes
+"""
+
+
+def test_the_parser_reads_files_as_python_dotenv_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME_FOR_TEST", "/home/x")
+    monkeypatch.delenv("UNSET_FOR_SURE", raising=False)
+    (tmp_path / "tricky.env").write_text(TRICKY)
+    expected = {k: v for k, v in dotenv_values(tmp_path / "tricky.env").items() if v is not None}
+    assert _env.parse(TRICKY) == expected
+    assert expected["REF"] == "abc-fallback-/home/x"  # the sample covers what it claims
+    assert expected["MULTI"] == "first\nsecond"
