@@ -146,6 +146,15 @@ def test_the_dockerfile_installs_and_migrates_in_a_fresh_venv(
         cmd, env={**env, "DATABASE_URL": fresh_url}, cwd=app, capture_output=True, text=True
     )
     assert again.returncode == 0 and again.stdout.strip() == "nothing to apply", again.stderr
+    # An installed package has no checkout to write a migration into: one clear line.
+    new = subprocess.run(
+        ["codezest-db", "new", "add_streaks"], env=env, cwd=app, capture_output=True, text=True
+    )
+    assert new.returncode == 1
+    assert new.stderr.strip().splitlines() == [
+        "codezest-db new: codezest-db is installed from a wheel: create migrations in a "
+        "checkout installed with `pip install -e .`"
+    ]
 
 
 def _resolve(value: str) -> str:
