@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import pytest
 
 SYSTEM_BINARIES = Path("/usr/lib/postgresql/15/bin")
+LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 def free_port() -> int:
@@ -30,24 +31,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def loopback_host_name() -> str:
-    """A name other than localhost that resolves only to loopback addresses: this machine's.
+def loopback_host_name() -> tuple[str, list[str]]:
+    """A name other than localhost that resolves only to loopback addresses, and those addresses.
 
-    Fails the test (never skips) when the machine's name does not resolve to
-    loopback, since the test must not reach any other address.
+    This machine's name when it qualifies, else an alias from /etc/hosts (Debian
+    has ip6-localhost). Fails the test (never skips) when there is none: the
+    test must not reach any other address, and edits no system file.
     """
-    name = socket.gethostname()
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
-    except socket.gaierror as exc:
-        pytest.fail(f"the host name {name!r} does not resolve ({exc})", pytrace=False)
-    if name == "localhost" or not all(_is_loopback(a) for a in addresses):
-        pytest.fail(
-            f"the host name {name!r} resolves to {sorted(addresses)}, not only loopback: "
-            "map it to 127.0.1.1 in /etc/hosts to run this test",
-            pytrace=False,
-        )
-    return name
+    candidates = [socket.gethostname()]
+    hosts = Path("/etc/hosts")
+    if hosts.is_file():
+        for line in hosts.read_text().splitlines():
+            fields = line.split("#", 1)[0].split()
+            if len(fields) > 1 and _is_loopback(fields[0]):
+                candidates += fields[1:]
+    for name in candidates:
+        if name.startswith("localhost"):
+            continue
+        try:
+            addresses = sorted({info[4][0] for info in socket.getaddrinfo(name, None)})
+        except socket.gaierror:
+            continue
+        if addresses and all(_is_loopback(a) for a in addresses):
+            return name, addresses
+    pytest.fail(
+        f"no host name other than localhost resolves only to loopback (tried {candidates}): "
+        "map this machine's name to 127.0.1.1 in /etc/hosts to run this test",
+        pytrace=False,
+    )
 
 
 def _is_loopback(address: str) -> bool:
@@ -55,9 +66,15 @@ def _is_loopback(address: str) -> bool:
 
 
 class Cluster:
-    """One PostgreSQL cluster in a temporary folder, listening on 127.0.0.1:*port*."""
+    """One PostgreSQL cluster in a temporary folder, on 127.0.0.1:*port* (and *also_listen*)."""
 
-    def __init__(self, *, tls_for: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tls_for: str | None = None,
+        port: int | None = None,
+        also_listen: tuple[str, ...] = (),
+    ) -> None:
         self.bin = _binaries()
         self.user = _system_user()
         self.root = Path(tempfile.mkdtemp(prefix="codezest-cluster-"))
@@ -67,7 +84,7 @@ class Cluster:
         self._chown(self.root)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
         settings = [
-            "listen_addresses = '127.0.0.1'",
+            f"listen_addresses = '{', '.join(dict.fromkeys(('127.0.0.1', *also_listen)))}'",
             f"port = {self.port}",
             f"unix_socket_directories = '{self.root}'",
             "fsync = off",
@@ -77,9 +94,10 @@ class Cluster:
             self.cert = self._certificate(tls_for)
             settings += ["ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"]
             # TLS only over TCP: a client that connects in plain text is turned away.
-            hba += ["hostssl all all 127.0.0.1/32 trust", "hostnossl all all 127.0.0.1/32 reject"]
+            hba += [f"hostssl all all {net} trust" for net in LOOPBACK]
+            hba += [f"hostnossl all all {net} reject" for net in LOOPBACK]
         else:
-            hba += ["host all all 127.0.0.1/32 trust"]
+            hba += [f"host all all {net} trust" for net in LOOPBACK]
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write("\n".join(settings) + "\n")
         (self.data / "pg_hba.conf").write_text("\n".join(hba) + "\n")
@@ -133,8 +151,10 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(*, tls_for: str | None = None) -> Iterator[Cluster]:
-    cluster = Cluster(tls_for=tls_for)
+def running_cluster(
+    *, tls_for: str | None = None, also_listen: tuple[str, ...] = ()
+) -> Iterator[Cluster]:
+    cluster = Cluster(tls_for=tls_for, also_listen=also_listen)
     try:
         cluster.start()
         yield cluster

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -74,14 +76,20 @@ def test_deployment_commands_need_an_explicit_database(command: str, tmp_path: P
 
 
 def test_migrate_embedded_is_explicit(tmp_path: Path) -> None:
-    env = {"CODEZEST_EMBEDDED_DIR": str(tmp_path / "pg")}
-    first = cli("migrate", "--embedded", env=env, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
-    assert f"embedded PostgreSQL in {tmp_path / 'pg'}" in first.stderr
-    assert "Applied: 20261124000500_activity.sql" in first.stdout
-    again = cli("status", "--embedded", "--exit-code", env=env, cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert "Pending: 0" in again.stdout
+    # Not under tmp_path: another pytest run as root resets /tmp/pytest-of-root to
+    # 0700, which locks out the embedded server's own system user.
+    data = Path(tempfile.mkdtemp(prefix="codezest-embedded-")) / "pg"
+    env = {"CODEZEST_EMBEDDED_DIR": str(data)}
+    try:
+        first = cli("migrate", "--embedded", env=env, cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert f"embedded PostgreSQL in {data}" in first.stderr
+        assert "Applied: 20261124000500_activity.sql" in first.stdout
+        again = cli("status", "--embedded", "--exit-code", env=env, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert "Pending: 0" in again.stdout
+    finally:
+        shutil.rmtree(data.parent, ignore_errors=True)
     both = cli("migrate", "--embedded", "--url", "postgresql://x@127.0.0.1/x", cwd=tmp_path)
     assert both.returncode == 2  # one target or the other, never both
 
@@ -90,21 +98,27 @@ def test_migrate_embedded_is_explicit(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def host_name() -> str:
+def named_host() -> tuple[str, list[str]]:
     return loopback_host_name()
 
 
 @pytest.fixture(scope="module")
-def plain_cluster() -> Iterator[Cluster]:
+def host_name(named_host: tuple[str, list[str]]) -> str:
+    return named_host[0]
+
+
+@pytest.fixture(scope="module")
+def plain_cluster(named_host: tuple[str, list[str]]) -> Iterator[Cluster]:
     """A server without TLS, as the postgres image runs in compose."""
-    with running_cluster() as cluster:
+    with running_cluster(also_listen=tuple(named_host[1])) as cluster:
         yield cluster
 
 
 @pytest.fixture(scope="module")
-def tls_cluster(host_name: str) -> Iterator[Cluster]:
+def tls_cluster(named_host: tuple[str, list[str]]) -> Iterator[Cluster]:
     """A server that accepts TCP clients over TLS only, with a self-signed certificate."""
-    with running_cluster(tls_for=host_name) as cluster:
+    name, addresses = named_host
+    with running_cluster(tls_for=name, also_listen=tuple(addresses)) as cluster:
         yield cluster
 
 
