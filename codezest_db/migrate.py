@@ -62,6 +62,24 @@ _LOCK_KEY = int.from_bytes(b"codezest", "big")
 _URL_VARIABLE = "CODEZEST_DBMATE_URL"
 # The maintenance databases to create a database from, in libpq's createdb order.
 _MAINTENANCE = ("postgres", "template1")
+# The libpq parameters dbmate's driver (lib/pq 1.12.3, in dbmate 2.37) reads.
+_LIB_PQ_KNOWS = frozenset(
+    """host hostaddr port dbname user password passfile options application_name
+    fallback_application_name sslmode sslnegotiation sslcert sslkey sslrootcert sslsni
+    ssl_min_protocol_version ssl_max_protocol_version krbsrvname connect_timeout
+    client_encoding target_session_attrs load_balance_hosts min_protocol_version
+    max_protocol_version service""".split()  # noqa: SIM905 - a table, read as one
+)
+# libpq-only parameters that only tune the client, and values that are libpq's defaults.
+_HARMLESS = frozenset(
+    """keepalives keepalives_idle keepalives_interval keepalives_count tcp_user_timeout
+    sslcompression sslkeylogfile gsslib gssdelegation""".split()  # noqa: SIM905
+)
+_HARMLESS_VALUES = {
+    "channel_binding": ("prefer", "disable"),
+    "gssencmode": ("prefer", "disable"),
+    "sslcertmode": ("allow", "disable"),
+}
 # What a server that answers but is not ready yet says (57P03, 53300).
 _NOT_READY = (
     "starting up",
@@ -89,9 +107,9 @@ def dbmate_url(url: str) -> str:
     when the server offers it, plain when it does not. dbmate's driver (lib/pq)
     would otherwise require TLS. A unix socket never uses TLS, as in libpq.
     """
-    params = {k: str(v) for k, v in schema.conninfo(url).items() if v is not None}
+    params = _for_lib_pq({k: str(v) for k, v in schema.conninfo(url).items() if v is not None})
     dbname = quote(database_name(params), safe="")
-    host = params.pop("host", "")
+    host = params.pop("host", "") or os.environ.get("PGHOST", "")
     port = params.pop("port", "")
     user = quote(params.pop("user", ""), safe="")
     password = params.pop("password", None)
@@ -109,6 +127,24 @@ def dbmate_url(url: str) -> str:
         host = f"[{host}]"  # an IPv6 address
     netloc = f"{credentials}{host}{':' + port if port else ''}"
     return f"postgres://{netloc}/{dbname}" + (f"?{urlencode(query)}" if query else "")
+
+
+def _for_lib_pq(params: dict[str, str]) -> dict[str, str]:
+    """*params* without the libpq parameters dbmate's driver does not know.
+
+    lib/pq would send an unknown one to the server as a setting, which fails.
+    Client-side tuning is dropped; one that changes what the connection
+    guarantees (channel_binding=require, a CRL, ...) is refused.
+    """
+    kept = {}
+    for key, value in params.items():
+        if key in _LIB_PQ_KNOWS:
+            kept[key] = value
+        elif key not in _HARMLESS and value not in _HARMLESS_VALUES.get(key, ()):
+            raise ConfigurationError(
+                f"dbmate's driver cannot honour {key}={value}: migrate with a URL without it"
+            )
+    return kept
 
 
 def database_name(params: dict[str, Any]) -> str:

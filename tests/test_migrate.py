@@ -14,7 +14,7 @@ import pytest
 from codezest_db import migrate
 from codezest_db._resources import migrations_dir, schema_file
 from codezest_db.cli import main
-from codezest_db.errors import MigrationError
+from codezest_db.errors import ConfigurationError, MigrationError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -100,6 +100,14 @@ def test_dbmate_url(url: str, expected: str, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("PGSSLMODE", raising=False)
     monkeypatch.delenv("PGDATABASE", raising=False)
     assert migrate.dbmate_url(url) == expected
+
+
+def test_dbmate_url_drops_client_tuning_and_refuses_what_dbmate_cannot_honour() -> None:
+    url = "postgresql://u@db/app?keepalives_idle=30&channel_binding=prefer&application_name=job"
+    assert migrate.dbmate_url(url) == "postgres://u@db/app?application_name=job&sslmode=prefer"
+    for setting in ("channel_binding=require", "sslcrl=/etc/crl.pem", "requirepeer=postgres"):
+        with pytest.raises(ConfigurationError, match=setting):
+            migrate.dbmate_url(f"postgresql://u@db/app?{setting}")
 
 
 def test_dbmate_url_follows_pgsslmode_like_libpq(monkeypatch: pytest.MonkeyPatch) -> None:
