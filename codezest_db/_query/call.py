@@ -27,7 +27,8 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from ..errors import InvalidParameters, from_psycopg
-from . import rows
+from . import rows, signatures
+from .params import checker
 from .parse import QuerySpec
 
 __all__ = ["Run", "async_query", "sync_query"]
@@ -60,19 +61,23 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, da
 
 
 class _Params:
-    """Checks a call's keyword arguments against a query's declared parameters."""
+    """Checks a call's keyword arguments against a query's parameters: names, then types."""
 
-    __slots__ = ("allowed", "defaults", "qualname", "required")
+    __slots__ = ("allowed", "defaults", "qualname", "required", "types")
 
     def __init__(self, qualname: str, params: Iterable[str], optional: Iterable[str]) -> None:
         self.qualname = qualname
         self.allowed = frozenset(params)
         self.defaults = dict.fromkeys(optional)
         self.required = self.allowed - self.defaults.keys()
+        types = signatures.PARAMS.get(qualname)
+        self.types = checker(qualname, types, signatures.ENUMS) if types else None
 
     def __call__(self, given: dict[str, Any]) -> dict[str, Any]:
         if given.keys() != self.allowed:
             given = self._complete(given)
+        if self.types is not None:
+            self.types(given)
         for value in given.values():
             if type(value) not in _PLAIN:
                 return _adapt(given)
