@@ -27,6 +27,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -247,10 +248,22 @@ class Replica:
         if (self.pgdata / "postmaster.pid").exists():
             _pg_ctl(self.bin_dir, self.pgdata, None, self._user, "stop", "--mode=fast")
 
-    def pause(self) -> None:
-        """Stop replaying WAL: nothing the primary writes from now on shows on the replica."""
+    def pause(self, timeout: float = 10.0) -> None:
+        """Stop replaying WAL: nothing the primary writes from now on shows on the replica.
+
+        Returns once replay has stopped (a pause is only requested at first: the
+        startup process may still apply the record in hand). Raises TimeoutError.
+        """
+        deadline = time.monotonic() + timeout
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute("select pg_wal_replay_pause()")
+            while True:
+                state = conn.execute("select pg_get_wal_replay_pause_state()").fetchone()
+                if state == ("paused",):
+                    return
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"replay on the replica is still {state}")
+                time.sleep(0.01)
 
     def resume(self) -> None:
         """Replay WAL again (the replica then catches up)."""
@@ -319,37 +332,34 @@ def replica(test_server: TestServer, request: pytest.FixtureRequest) -> Iterator
     refuse replication) and may hold other data: the replica then copies a
     small primary the fixture starts itself from the same major version.
     """
-    with tempfile.TemporaryDirectory(prefix="codezest-replica-") as scratch:
+    own = _is_own_embedded(test_server)
+    if own:
+        from .. import embedded
+
+        bin_dir, user = embedded.bin_dir(), _service_user(test_server)
+    else:
+        bin_dir, user = _bin_dir_for(test_server.server_version() // 10000), _local_server_user()
+    with tempfile.TemporaryDirectory(prefix="codezest-replica-") as scratch, ExitStack() as stack:
         workdir = Path(scratch)
-        (workdir / "replica").mkdir()
-        if _is_own_embedded(test_server):
-            from .. import embedded
-
-            primary_url = request.getfixturevalue("database_url")
-            bin_dir, user = embedded.bin_dir(), _service_user(test_server)
-            stop_primary = None
-        else:
-            bin_dir = _bin_dir_for(test_server.server_version() // 10000)
-            user = _local_server_user()
-            primary_url, stop_primary = _start_primary(bin_dir, workdir / "primary", user)
+        for folder in ("replica",) if own else ("replica", "primary/run"):
+            (workdir / folder).mkdir(parents=True)
         _give(workdir, user)
-        try:
-            standby = Replica(primary_url, bin_dir, workdir / "replica", user)
-            standby.create()
-            try:
-                yield standby
-            finally:
-                standby.stop()
-        finally:
-            if stop_primary is not None:
-                stop_primary()
+        if own:
+            primary_url = request.getfixturevalue("database_url")
+        else:
+            primary_url = _start_primary(bin_dir, workdir / "primary", user, stack)
+        standby = Replica(primary_url, bin_dir, workdir / "replica", user)
+        standby.create()
+        stack.callback(standby.stop)
+        yield standby
 
 
-def _start_primary(bin_dir: Path, workdir: Path, user: str | None) -> tuple[str, Any]:
-    """initdb and start a primary on a private socket; create and migrate a database."""
+def _start_primary(bin_dir: Path, workdir: Path, user: str | None, stack: ExitStack) -> str:
+    """initdb and start a primary on a private socket (stopped by *stack*).
+
+    Returns the URL of a database created and migrated there.
+    """
     pgdata, run = workdir / "data", workdir / "run"
-    run.mkdir(parents=True)
-    _give(workdir.parent, user)
     initdb = [bin_dir / "initdb", "--pgdata", pgdata, "--username=postgres", "--auth=trust"]
     _run([*initdb, "--encoding=UTF8", "--no-sync"], user)
     with (pgdata / "postgresql.conf").open("a") as conf:
@@ -357,20 +367,12 @@ def _start_primary(bin_dir: Path, workdir: Path, user: str | None) -> tuple[str,
         # A throwaway cluster: durability buys nothing here and costs time.
         conf.write("fsync = off\nfull_page_writes = off\n")
     _pg_ctl(bin_dir, pgdata, workdir / "primary.log", user, "start")
-
-    def stop() -> None:
-        _pg_ctl(bin_dir, pgdata, None, user, "stop", "--mode=immediate")
-
-    try:
-        admin = f"postgresql://postgres@/postgres?host={run}"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier("codezest_primary")))
-        url = f"postgresql://postgres@/codezest_primary?host={run}"
-        migrate.up(url)
-    except BaseException:
-        stop()
-        raise
-    return url, stop
+    stack.callback(_pg_ctl, bin_dir, pgdata, None, user, "stop", "--mode=immediate")
+    with psycopg.connect(f"postgresql://postgres@/postgres?host={run}", autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier("codezest_primary")))
+    url = f"postgresql://postgres@/codezest_primary?host={run}"
+    migrate.up(url)
+    return url
 
 
 def _server_settings(socket_dir: Path) -> str:
