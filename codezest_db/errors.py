@@ -12,7 +12,9 @@ Every error is a `DatabaseError`; a database failure keeps the original
      ├── AlreadyExists           unique violation (23505); .constraint names it
      ├── MissingReference        foreign key violation (23503)
      ├── ConstraintViolation     check, not-null, bad enum value, malformed input
-     └── InvalidParameters       a missing or unknown query parameter (also a ValueError)
+     ├── InvalidParameters       a missing or unknown query parameter (also a ValueError)
+     │    └── InvalidValue       a value of the wrong type, size or form; also a
+     │                           ConstraintViolation: nothing was sent
 
 No message ever carries a password: URLs are shown through `redact_url`.
 """
@@ -30,6 +32,7 @@ __all__ = [
     "ConstraintViolation",
     "DatabaseError",
     "InvalidParameters",
+    "InvalidValue",
     "MigrationError",
     "MissingReference",
     "QueryError",
@@ -86,6 +89,14 @@ class InvalidParameters(DatabaseError, ValueError):
     """A query was called with a missing or unknown parameter; nothing was sent."""
 
 
+class InvalidValue(InvalidParameters, ConstraintViolation):
+    """A value of the wrong type, size or form, refused before anything was sent.
+
+    Also a ConstraintViolation: a bad enum label or a malformed uuid is one
+    whether the server or the client notices.
+    """
+
+
 for _cls in (
     DatabaseError,
     ConfigurationError,
@@ -97,6 +108,7 @@ for _cls in (
     MissingReference,
     ConstraintViolation,
     InvalidParameters,
+    InvalidValue,
 ):
     _cls.__module__ = "codezest_db.errors"
 

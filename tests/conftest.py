@@ -11,7 +11,7 @@ import pytest
 
 from codezest_db import models, queries
 
-pytest_plugins = ["codezest_db.testing"]
+pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
 
 
 def unique_email(prefix: str = "user") -> str:
