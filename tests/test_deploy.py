@@ -166,7 +166,7 @@ def test_sslmode_means_what_libpq_says(
     host_name: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """migrate (psycopg, then dbmate) succeeds exactly when psycopg alone connects."""
+    """migrate (psycopg, then dbmate), and dbmate alone, succeed exactly when libpq connects."""
     cluster = tls_cluster if server == "tls" else plain_cluster
     cert = str(tls_cluster.cert)
     params = {k: cert if v == "<cert>" else v for k, v in ssl.items()}
@@ -183,6 +183,14 @@ def test_sslmode_means_what_libpq_says(
         one_line(captured.err)
     else:
         assert migrate.applied(url) == versions()
+    # dbmate alone (our psycopg steps skipped) agrees with libpq too.
+    try:
+        migrate.run(cluster.url(host=host_name if host == "name" else host, **params), "status")
+    except errors.MigrationError:
+        dbmate_connects = False
+    else:
+        dbmate_connects = True
+    assert dbmate_connects == libpq_connects
 
 
 # -- 3. waiting, and concurrent runs --------------------------------------------------------
