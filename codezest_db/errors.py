@@ -7,6 +7,7 @@ Every error is a `DatabaseError`; a database failure keeps the original
      ├── ConfigurationError      no URL, a bad option, a missing binary
      ├── ConnectionFailed        the server cannot be reached in time
      ├── MigrationError          dbmate refused or failed
+     ├── SchemaOutOfDate         migrations of this package are not applied; .pending lists them
      ├── QueryError              a query file cannot be loaded
      ├── AlreadyExists           unique violation (23505); .constraint names it
      ├── MissingReference        foreign key violation (23503)
@@ -35,6 +36,7 @@ __all__ = [
     "MigrationError",
     "MissingReference",
     "QueryError",
+    "SchemaOutOfDate",
     "from_psycopg",
     "redact_url",
 ]
@@ -57,6 +59,14 @@ class ConnectionFailed(DatabaseError):
 
 class MigrationError(DatabaseError):
     """dbmate could not apply, roll back or report the migrations."""
+
+
+class SchemaOutOfDate(DatabaseError):
+    """The database lacks migrations this package ships; `pending` lists their versions."""
+
+    def __init__(self, message: str, pending: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.pending: list[str] = list(pending or [])
 
 
 class QueryError(DatabaseError):
@@ -92,6 +102,7 @@ for _cls in (
     ConfigurationError,
     ConnectionFailed,
     MigrationError,
+    SchemaOutOfDate,
     QueryError,
     AlreadyExists,
     MissingReference,
