@@ -7,11 +7,14 @@ Every error is a `DatabaseError`; a database failure keeps the original
      ├── ConfigurationError      no URL, a bad option, a missing binary
      ├── ConnectionFailed        the server cannot be reached in time
      ├── MigrationError          dbmate refused or failed
+     ├── SchemaOutOfDate         migrations of this package are not applied; .pending lists them
      ├── QueryError              a query file cannot be loaded
      ├── AlreadyExists           unique violation (23505); .constraint names it
      ├── MissingReference        foreign key violation (23503)
      ├── ConstraintViolation     check, not-null, bad enum value, malformed input
-     └── InvalidParameters       a missing or unknown query parameter (also a ValueError)
+     ├── InvalidParameters       a missing or unknown query parameter (also a ValueError)
+     │    └── InvalidValue       a value of the wrong type, size or form; also a
+     │                           ConstraintViolation: nothing was sent
 
 No message ever carries a password: URLs are shown through `redact_url`.
 """
@@ -29,9 +32,11 @@ __all__ = [
     "ConstraintViolation",
     "DatabaseError",
     "InvalidParameters",
+    "InvalidValue",
     "MigrationError",
     "MissingReference",
     "QueryError",
+    "SchemaOutOfDate",
     "from_psycopg",
     "redact_url",
 ]
@@ -56,6 +61,14 @@ class MigrationError(DatabaseError):
     """dbmate could not apply, roll back or report the migrations."""
 
 
+class SchemaOutOfDate(DatabaseError):
+    """The database lacks migrations this package ships; `pending` lists their versions."""
+
+    def __init__(self, message: str, pending: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.pending: list[str] = list(pending or [])
+
+
 class QueryError(DatabaseError):
     """A query file is malformed: bad name line, duplicate name, unknown model."""
 
@@ -76,16 +89,26 @@ class InvalidParameters(DatabaseError, ValueError):
     """A query was called with a missing or unknown parameter; nothing was sent."""
 
 
+class InvalidValue(InvalidParameters, ConstraintViolation):
+    """A value of the wrong type, size or form, refused before anything was sent.
+
+    Also a ConstraintViolation: a bad enum label or a malformed uuid is one
+    whether the server or the client notices.
+    """
+
+
 for _cls in (
     DatabaseError,
     ConfigurationError,
     ConnectionFailed,
     MigrationError,
+    SchemaOutOfDate,
     QueryError,
     AlreadyExists,
     MissingReference,
     ConstraintViolation,
     InvalidParameters,
+    InvalidValue,
 ):
     _cls.__module__ = "codezest_db.errors"
 

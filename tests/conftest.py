@@ -12,7 +12,7 @@ import pytest
 from codezest_db import models
 from codezest_db.testing.factories import make_user as _make_user
 
-pytest_plugins = ["codezest_db.testing"]
+pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
 
 
 def unique_email(prefix: str = "user") -> str:

@@ -12,7 +12,7 @@ import pytest
 
 import codezest_db as db
 from codezest_db import errors, migrate, queries
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from tests.conftest import unique_email
 
 Conn = psycopg.Connection[Any]
@@ -67,26 +67,70 @@ def test_missing_reference(autocommit: Conn) -> None:
     still_usable(autocommit)
 
 
+def test_constraint_violation(autocommit: Conn) -> None:
+    values = {"email": "not-an-email", "password_hash": "h", "name": "N", "role": "STUDENT"}
+    with pytest.raises(errors.ConstraintViolation) as caught:
+        queries.auth.create_user(autocommit, **values)
+    assert isinstance(caught.value.__cause__, psycopg.errors.CheckViolation)
+    still_usable(autocommit)
+
+
 @pytest.mark.parametrize(
-    ("fields", "cause"),
+    ("query", "fields", "message"),
     [
-        ({"email": "not-an-email"}, psycopg.errors.CheckViolation),
-        ({"role": "GOD"}, psycopg.errors.InvalidTextRepresentation),
-        ({"name": None}, psycopg.errors.NotNullViolation),
+        ("create_user", {"role": "GOD"}, r"role expects a Role \(STUDENT, INSTRUCTOR, ADMIN\)"),
+        ("create_user", {"name": None}, "name cannot be None"),
+        ("create_user", {"name": ["x", "y"]}, "name expects text .* got list of 2 items"),
+        ("create_user", {"password_hash": {"a": 1}}, "password_hash expects text"),
+        ("get_user_by_id", {"id": "not-a-uuid"}, "id expects a uuid"),
+        ("list_users", {"limit": None}, "limit cannot be None"),
+        ("list_users", {"limit": 2.5}, "limit expects an integer .* got float"),
+        ("list_users", {"limit": True}, "limit expects an integer .* got bool"),
     ],
 )
-def test_constraint_violation(autocommit: Conn, fields: dict[str, Any], cause: type) -> None:
-    values = {"email": unique_email(), "password_hash": "h", "name": "N", "role": "STUDENT"}
-    with pytest.raises(errors.ConstraintViolation) as caught:
-        queries.auth.create_user(autocommit, **{**values, **fields})
-    assert isinstance(caught.value.__cause__, cause)
-    still_usable(autocommit)
+def test_bad_values_are_refused_before_anything_is_sent(
+    database_url: str, query: str, fields: dict[str, Any], message: str
+) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()  # any send would fail: the check comes first
+    values: dict[str, Any] = {
+        "create_user": {
+            "email": unique_email(),
+            "password_hash": "h",
+            "name": "N",
+            "role": "STUDENT",
+        },
+        "get_user_by_id": {"id": uuid.uuid4()},
+        "list_users": {"limit": 10},
+    }[query]
+    with pytest.raises(errors.InvalidValue, match=message) as caught:
+        getattr(queries.auth, query)(closed, **{**values, **fields})
+    assert isinstance(caught.value, errors.ConstraintViolation)  # bad enum, malformed input
+    assert isinstance(caught.value, errors.InvalidParameters)  # nothing was sent
 
 
-def test_malformed_input_is_a_constraint_violation(autocommit: Conn) -> None:
-    with pytest.raises(errors.ConstraintViolation):
-        queries.auth.get_user_by_id(autocommit, id="not-a-uuid")
-    still_usable(autocommit)
+def test_an_oversized_value_is_refused_with_its_size(database_url: str) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()
+    huge = "x" * 10_000_000
+    with pytest.raises(errors.InvalidValue, match="got str of 10000000 characters") as caught:
+        queries.auth.create_user(closed, email=huge, password_hash="h", name="N", role="STUDENT")
+    assert len(str(caught.value)) < 300  # never the whole value
+    with pytest.raises(errors.InvalidValue, match="at most 1024 characters"):
+        queries.auth.get_user_by_id(closed, id=huge)
+
+
+def test_money_is_never_rounded(conn: Conn) -> None:
+    with pytest.raises(errors.InvalidValue, match="amount_minor expects an integer"):
+        queries.payments.record_transaction(
+            conn,
+            user_id=uuid.uuid4(),
+            subscription_id=None,
+            amount_minor=1999.5,
+            currency="INR",
+            status="SUCCEEDED",
+            provider_payment_id=f"pi_{uuid.uuid4().hex}",
+        )
 
 
 @pytest.mark.parametrize(
@@ -155,12 +199,16 @@ def test_migration_error_is_one_line_without_password(empty_database_url: str) -
     params = psycopg.conninfo.conninfo_to_dict(empty_database_url)
     params.update(password="hunter2-secret", port="1", host="127.0.0.1")
     url = psycopg.conninfo.make_conninfo("", **params)
-    with pytest.raises(errors.MigrationError) as caught:
+    with pytest.raises(errors.ConnectionFailed) as caught:  # migrate.up asks psycopg first
         migrate.up(url)
     text = str(caught.value)
     assert "\n" not in text
     assert "hunter2-secret" not in text
-    assert text.startswith("dbmate up failed")
+    assert text.startswith("connection failed")
+    with pytest.raises(errors.MigrationError) as caught_dbmate:
+        migrate.run(url, "up")
+    assert str(caught_dbmate.value).startswith("dbmate up failed")
+    assert "hunter2-secret" not in str(caught_dbmate.value)
 
 
 def test_query_error_on_a_bad_query_file(tmp_path: Path) -> None:

@@ -218,8 +218,9 @@ def configured(test_server: TestServer) -> Iterator[str]:
     """
     url = test_server.create_database("codezest_configured", migrated=True)
     try:
-        pool.configure(url, min_size=0, max_size=4)
-        aio.configure(url, min_size=0, max_size=4)
+        # No replica: a $DATABASE_REPLICA_URL of the developer's is no test database.
+        pool.configure(url, replica_url="", min_size=0, max_size=4)
+        aio.configure(url, replica_url="", min_size=0, max_size=4)
         yield url
     finally:
         pool.close()
