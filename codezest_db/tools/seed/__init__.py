@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
         import rich  # noqa: F401
     except ImportError as exc:
         raise ConfigurationError(
-            f"codezest-db seed needs {exc.name}: pip install 'codezest-db[seed]'"
+            f"codezest-db seed needs {exc.name or exc}: pip install 'codezest-db[seed]'"
         ) from None
     from ..scratch import development_database
     from .fill import rate, timed
