@@ -146,6 +146,14 @@ def test_its_connections_are_read_only_transactions(seeded_url: str) -> None:
         bound.dispose()
 
 
+def test_every_table_has_a_view_at_its_schema_qualified_path(studio: str) -> None:
+    from codezest_db.tools.seed.tables import TABLES
+
+    page = _get(studio)[1]
+    for table in TABLES:
+        assert f"/{table.replace('.', '-').replace('_', '-')}/list" in page, table
+
+
 def test_role_sees_only_its_schema(seeded_url: str) -> None:
     bound = engine(seeded_url, write=False, role="codezest_payments")
     try:
@@ -203,6 +211,9 @@ def test_filters_by_enum_and_by_column(studio: str, seeded_url: str) -> None:
     assert row is not None
     page = _get(f"{studio}auth-sessions/list?eq_user_id={row[0]}&pageSize=100")[1]
     assert len(set(_details_ids(page, "auth-sessions"))) == row[1]
+    # A value that does not fit its column is the client's mistake, not a crash.
+    assert _get(f"{studio}auth-sessions/list?eq_user_id=not-a-uuid")[0] == 400
+    assert _get(f"{studio}auth-sessions/list?after=WyJ4IiwgInkiXQ%3D%3D&page=2")[0] == 400
 
 
 def test_a_row_shows_related_rows_and_links_users_across_schemas(
@@ -217,9 +228,13 @@ def test_a_row_shows_related_rows_and_links_users_across_schemas(
     (module, materials), user = found, paying[0]
     page = _get(f"{studio}learning-modules/details/{module}")[1]
     assert "Related rows" in page
+    assert "/learning-programming-languages/details/" in page  # its parent
     assert re.search(rf"learning\.materials\.module_id</a></td>\s*<td>{materials}</td>", page)
     subscription = _get(f"{studio}payments-subscriptions/list?eq_user_id={user}")[1]
     assert f"/auth-users/details/{user}" in subscription
+    # In a list, a foreign key links to its row too.
+    modules = _get(f"{studio}learning-modules/list")[1]
+    assert "/learning-programming-languages/details/" in modules
     # From the user, the rows in every schema that name it.
     profile = _get(f"{studio}auth-users/details/{user}")[1]
     assert "payments.subscriptions.user_id" in profile

@@ -39,10 +39,10 @@ def build_app(url: str, *, token: str, write: bool = False, role: str | None = N
         templates_dir=str(TEMPLATES),
     )
     views: list[type[StudioView]] = []
-    users = f"{prefix}/auth-users/details/" if "auth" in schemas else ""
     by_schema = sorted(base.classes, key=lambda c: (schemas.index(c.__table__.schema), c.__name__))
+    shown = {model.__table__.fullname for model in by_schema}
     for model in by_schema:
-        view = view_for(model, write=write, users_prefix=users, siblings=views)
+        view = view_for(model, write=write, base_url=prefix, shown=shown, siblings=views)
         views.append(view)
         admin.add_view(view)
     return app

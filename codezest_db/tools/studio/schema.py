@@ -64,9 +64,20 @@ def _collection_name(
     return str(referred_cls.__table__.name)  # a language's modules: "modules"
 
 
+class _Labelled:
+    """How a row names itself in links to it: its name, title or email, else its id."""
+
+    def __str__(self) -> str:
+        for field in ("name", "title", "email", "slug", "number", "prompt", "text"):
+            value = getattr(self, field, None)
+            if isinstance(value, str):
+                return value
+        return str(getattr(self, "id", "?"))
+
+
 def reflect(bound: Engine, schemas: list[str]) -> AutomapBase:
     """Map every table of *schemas*; foreign keys become relationships."""
-    base: AutomapBase = automap_base()
+    base: AutomapBase = automap_base(cls=_Labelled)
     # mcq_answers' composite key to mcq_options shares question_id with its key to
     # mcq_questions: SQLAlchemy warns that both relationships write it. The
     # studio only reads through them (or writes the plain columns), so that is fine.
