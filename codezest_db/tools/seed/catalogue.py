@@ -15,6 +15,8 @@ __all__ = ["Base", "Module", "Question", "Rows", "Track"]
 
 Rows = dict[str, list[tuple[Any, ...]]]
 DAY = timedelta(days=1)
+_VERSION_VARIANT = (0x7 << 76) | (0b10 << 62)  # UUIDv7, RFC 9562 variant
+_RANDOM = (2**76 - 1) & ~(0b11 << 62)  # rand_a (12 bits) and rand_b (62 bits)
 
 
 @dataclass
@@ -56,15 +58,14 @@ class Base:
         # its primary key index, which keeps a bulk COPY fast.
         self._ms = int(now.timestamp() * 1000) - 400 * 86_400_000
         self._count = 0
+        self._high = (self._ms << 80) | _VERSION_VARIANT
         self.serial = 0
 
     def new_id(self) -> uuid.UUID:
-        self._count += 1
-        ms = self._ms + (self._count >> 6)
-        bits = self.rng.getrandbits(74)
-        high = (ms << 80) | (0x7 << 76) | ((bits >> 62) << 64)
-        value = high | (0b10 << 62) | (bits & (2**62 - 1))
-        return uuid.UUID(int=value)
+        count = self._count = self._count + 1
+        if not count & 63:  # the millisecond field moves on every 64 ids
+            self._high = ((self._ms + (count >> 6)) << 80) | _VERSION_VARIANT
+        return uuid.UUID(int=self._high | (self.rng.getrandbits(76) & _RANDOM))
 
     def next_serial(self) -> int:
         self.serial += 1

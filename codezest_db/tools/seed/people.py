@@ -208,7 +208,7 @@ class People(Base):
         if status in ("PASSED", "FAILED"):
             passed = 3 if status == "PASSED" else rng.randint(0, 2)
             score = points if status == "PASSED" else points * passed // 3
-            results = json.dumps({"passed": passed, "failed": 3 - passed, "total": 3})
+            results = f'{{"passed": {passed}, "failed": {3 - passed}, "total": 3}}'
             feedback = "All tests pass." if status == "PASSED" else f"{3 - passed} test(s) fail."
         code = f"# {title}\ndef solve(data):\n    return data\n"
         submission = self.new_id()
@@ -271,7 +271,7 @@ class People(Base):
         if self.chance(0.3):
             kind, model, reviewer = self._analyst()
             summary = "Solid grasp of the basics." if passed else "Review the module's examples."
-            details = json.dumps({"score": score, "max_score": maximum})
+            details = f'{{"score": {score}, "max_score": {maximum}}}'
             analysis = self.new_id()
             out["learning.quiz_analyses"].append(
                 (analysis, attempt, kind, summary, details, model, reviewer, finished, finished)
@@ -416,7 +416,9 @@ class People(Base):
         for _ in range(rng.randint(0, 2 * self.events_per_user)):
             at = self.between(created, self.now)
             actor = user if rng.random() < 0.9 else None
-            props = json.dumps({"path": rng.choice(PAGES), "session": rng.randint(1, 40)})
+            # JSON by hand: the values are plain paths and numbers, and this is the
+            # biggest table, where json.dumps would be a fifth of the time.
+            props = f'{{"path": "{rng.choice(PAGES)}", "session": {rng.randint(1, 40)}}}'
             stored = at + timedelta(milliseconds=rng.randint(20, 4000))
             out["activity.analytics_events"].append(
                 (self.new_id(), rng.choice(EVENT_NAMES), actor, props, at, stored)
