@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -43,37 +44,37 @@ def seeded_url(test_server: TestServer) -> Iterator[str]:
         test_server.drop_database(url)
 
 
-def _start(url: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
+@contextmanager
+def _running(url: str, *extra: str) -> Iterator[str]:
+    """Run ``codezest-db studio`` on *url*; yield the URL it prints; stop it after."""
     command = [sys.executable, "-m", "codezest_db.cli", "studio", "--url", url, "--port", "0"]
     proc = subprocess.Popen(
         [*command, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    output = proc.stdout
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in output], daemon=True).start()
     try:
-        first = lines.get(timeout=60)
-    except queue.Empty:
-        proc.kill()
-        pytest.fail("studio printed nothing within 60 s")
-    found = re.search(r"http://\S+", first)
-    if not found:
-        proc.kill()
-        pytest.fail(f"studio did not print its URL: {first!r}")
-    return proc, found.group(0)
+        try:
+            first = lines.get(timeout=60)
+        except queue.Empty:
+            pytest.fail("studio printed nothing within 60 s")
+        found = re.search(r"http://\S+", first)
+        if not found:
+            pytest.fail(f"studio did not print its URL: {first!r}")
+        yield found.group(0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        output.close()
 
 
 @pytest.fixture(scope="module")
 def studio(seeded_url: str) -> Iterator[str]:
     """The studio's printed URL (read-only mode), its process stopped after the module."""
-    proc, url = _start(seeded_url)
-    try:
+    with _running(seeded_url) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        if proc.stdout:
-            proc.stdout.close()
 
 
 def _get(url: str, data: bytes | None = None) -> tuple[int, str]:
@@ -132,6 +133,29 @@ def test_read_only_mode_refuses_a_write(studio: str, seeded_url: str) -> None:
     with psycopg.connect(seeded_url) as conn:
         row = conn.execute("select count(*) from auth.users").fetchone()
     assert row == (USERS,)
+
+
+def _delete(url: str) -> int:
+    request = urllib.request.Request(url, method="DELETE")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code
+
+
+def test_only_write_mode_deletes(studio: str, seeded_url: str) -> None:
+    with psycopg.connect(seeded_url) as conn:
+        row = conn.execute("select id from notifications.notifications limit 1").fetchone()
+    assert row is not None
+    path = f"notifications-notifications/delete?pks={row[0]}"
+    assert _delete(studio + path) == 403
+    with _running(seeded_url, "--write") as writable:
+        assert _delete(writable + path) == 200
+    with psycopg.connect(seeded_url) as conn:
+        gone = conn.execute("select id from notifications.notifications where id = %s", row)
+        assert gone.fetchone() is None
 
 
 def test_its_connections_are_read_only_transactions(seeded_url: str) -> None:
