@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import queue
 import re
@@ -223,6 +224,15 @@ def test_keyset_pages_walk_every_row_once(studio: str, seeded_url: str, sort: st
     )
 
 
+def test_a_new_sort_order_starts_at_page_one(studio: str) -> None:
+    first = _get(f"{studio}auth-users/list?pageSize=25")[1]
+    second = _link(first, "next")
+    assert second is not None
+    resorted = _get(second + "&sortBy=name&sort=asc")[1]
+    by_name = _get(f"{studio}auth-users/list?pageSize=25&sortBy=name&sort=asc")[1]
+    assert _details_ids(resorted, "auth-users") == _details_ids(by_name, "auth-users")
+
+
 def test_filters_by_enum_and_by_column(studio: str, seeded_url: str) -> None:
     status, page = _get(f"{studio}learning-language-enrollments/list?status=COMPLETED&pageSize=100")
     assert status == 200
@@ -237,7 +247,8 @@ def test_filters_by_enum_and_by_column(studio: str, seeded_url: str) -> None:
     assert len(set(_details_ids(page, "auth-sessions"))) == row[1]
     # A value that does not fit its column is the client's mistake, not a crash.
     assert _get(f"{studio}auth-sessions/list?eq_user_id=not-a-uuid")[0] == 400
-    assert _get(f"{studio}auth-sessions/list?after=WyJ4IiwgInkiXQ%3D%3D&page=2")[0] == 400
+    key = base64.urlsafe_b64encode(b'["created_at desc", "x", "y"]').decode()
+    assert _get(f"{studio}auth-sessions/list?after={key}&page=2")[0] == 400
 
 
 def test_a_row_shows_related_rows_and_links_users_across_schemas(

@@ -36,17 +36,20 @@ USER_COLUMNS = frozenset({"user_id", "reviewer_id"})
 RELATED_SHOWN = 5
 
 
-def _cursor(values: list[Any]) -> str:
-    raw = json.dumps([None if v is None else str(v) for v in values])
+def _cursor(order: str, values: list[Any]) -> str:
+    raw = json.dumps([order, *(None if v is None else str(v) for v in values)])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _uncursor(text: str) -> list[str | None]:
+def _uncursor(order: str, text: str) -> list[str | None]:
+    """(sort value, id) of a page key; nothing when it was made for another order."""
     try:
         values = json.loads(base64.urlsafe_b64decode(text.encode()))
     except ValueError:
         return []
-    return values if isinstance(values, list) and len(values) == 2 else []
+    if not isinstance(values, list) or len(values) != 3 or values[0] != order:
+        return []  # e.g. a sort header clicked on page 2: start over at page 1
+    return values[1:]
 
 
 class KeysetPagination(Pagination):
@@ -98,7 +101,6 @@ class StudioView(ModelView):
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
     can_export = False
     details_template = "studio/details.html"
-    users_path = ""  # the auth.users details URL prefix, set by the app
 
     # -- keyset pages ---------------------------------------------------------
 
@@ -136,7 +138,8 @@ class StudioView(ModelView):
             raise HTTPException(status_code=400, detail=detail) from None
 
     async def _page(self, request: Request) -> Pagination:
-        size = min(self.validate_page_number(request.query_params.get("pageSize"), 25), 100)
+        asked = self.validate_page_number(request.query_params.get("pageSize"), self.page_size)
+        size = min(max(asked, 1), max(self.page_size_options))
         page = self.validate_page_number(request.query_params.get("page"), 1)
         stmt = self._filtered(request)
         for filter_ in self.get_filters():
@@ -148,7 +151,8 @@ class StudioView(ModelView):
         column, desc = self._sort(request)
         key = _table(self.model).c.id
         after, before = request.query_params.get("after"), request.query_params.get("before")
-        edge = _uncursor(after or before or "")
+        order_name = f"{column.name} {'desc' if desc else 'asc'}"
+        edge = _uncursor(order_name, after or before or "")
         backwards = bool(before and edge)
         forward_desc = desc != backwards
         if edge:
@@ -167,8 +171,8 @@ class StudioView(ModelView):
         pagination.more_after = extra or backwards
         if rows:
             name = column.name
-            pagination.first_key = _cursor([getattr(rows[0], name), rows[0].id])
-            pagination.last_key = _cursor([getattr(rows[-1], name), rows[-1].id])
+            pagination.first_key = _cursor(order_name, [getattr(rows[0], name), rows[0].id])
+            pagination.last_key = _cursor(order_name, [getattr(rows[-1], name), rows[-1].id])
         return pagination
 
     # -- a row and its related rows ------------------------------------------
