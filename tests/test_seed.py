@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -148,3 +150,27 @@ def test_cli_rejects_a_bad_size(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["seed", "--users", "many"])
     assert exit_.value.code == 2
     assert "expected a whole number" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("command", "blocked", "extra"),
+    [("seed", "faker", "[seed]"), ("studio", "sqladmin", "[studio]")],
+)
+def test_a_missing_extra_is_named(command: str, blocked: str, extra: str) -> None:
+    """Without its extra, a tool still parses its options and then says what to install."""
+    block = f"import sys; sys.modules[{blocked!r}] = None\nfrom codezest_db import cli\n"
+    helped = subprocess.run(
+        [sys.executable, "-c", block + f"cli.main([{command!r}, '--help'])"],
+        capture_output=True,
+        text=True,
+    )
+    assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+    # The URL is never reached: the missing library is found first.
+    args = f"[{command!r}, '--url', 'postgresql://127.0.0.1:1/none']"
+    failed = subprocess.run(
+        [sys.executable, "-c", block + f"raise SystemExit(cli.main({args}))"],
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 1
+    assert f"pip install 'codezest-db{extra}'" in failed.stderr
