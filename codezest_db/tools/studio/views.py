@@ -346,7 +346,8 @@ def view_for(
         # Whole values on a row's page (it must differ from BASE_FORMATTERS, else
         # sqladmin reuses the list's formatters).
         "column_type_formatters_detail": {**BASE_FORMATTERS, uuid.UUID: str, datetime: str},
-        "form_excluded_columns": [r.key for r in model.__mapper__.relationships],
+        "form_excluded_columns": [r.key for r in model.__mapper__.relationships]
+        + [c.name for c in table.c if c.name in HIDDEN],
         "_admin_views": siblings,
     }
     return types.new_class(
