@@ -159,6 +159,20 @@ def test_only_write_mode_deletes(studio: str, seeded_url: str) -> None:
         assert gone.fetchone() is None
 
 
+def test_sigterm_stops_it_through_python_exit(seeded_url: str) -> None:
+    """Exit hooks run (they stop an embedded server the studio started)."""
+    command = [sys.executable, "-m", "codezest_db.cli", "studio", "--url", seeded_url]
+    proc = subprocess.Popen(
+        [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    with proc.stdout:
+        url = proc.stdout.readline().split()[-1]
+        assert _get(url)[0] == 200
+        proc.terminate()
+        assert proc.wait(timeout=20) == 143  # SystemExit(128 + SIGTERM), not death by signal
+
+
 def test_its_connections_are_read_only_transactions(seeded_url: str) -> None:
     bound = engine(seeded_url, write=False, role=None)
     try:

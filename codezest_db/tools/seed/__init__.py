@@ -7,6 +7,7 @@ bar); both are imported only when the command runs.
 from __future__ import annotations
 
 import argparse
+import signal
 from datetime import date
 
 from ... import migrate
@@ -60,17 +61,27 @@ def run(args: argparse.Namespace) -> None:
     from ..scratch import development_database
     from .fill import rate, timed
 
-    url = development_database(args.url)
-    migrate.up(url)
-    counts, seconds = timed(
-        url=url,
-        users=args.users,
-        events_per_user=args.events_per_user,
-        random_seed=args.random_seed,
-        today=args.today,
-        truncate=args.truncate,
-    )
+    # Exit through SystemExit on SIGTERM, so atexit hooks stop an embedded
+    # server this process started; the open transaction is rolled back.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        url = development_database(args.url)
+        migrate.up(url)
+        counts, seconds = timed(
+            url=url,
+            users=args.users,
+            events_per_user=args.events_per_user,
+            random_seed=args.random_seed,
+            today=args.today,
+            truncate=args.truncate,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     width = max(map(len, counts))
     for table, count in counts.items():
         print(f"  {table:<{width}} {count:>10,}")
     print(f"seeded {rate(counts, seconds)}")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import socket
 
 from ...errors import ConfigurationError
@@ -74,5 +75,16 @@ def run(args: argparse.Namespace) -> None:
     port = sock.getsockname()[1]
     mode = "read-write" if args.write else "read-only"
     print(f"studio ({mode}): http://{HOST}:{port}/{token}/", flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    server.run(sockets=[sock])
+    # uvicorn stops gracefully on SIGTERM, then re-raises it: exit through
+    # SystemExit, not the default handler, so atexit hooks run (they stop the
+    # embedded server this process started).
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        server.run(sockets=[sock])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
