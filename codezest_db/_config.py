@@ -68,10 +68,13 @@ def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options
         )
     try:
         psycopg.conninfo.conninfo_to_dict(url)
+        valid = True
     except psycopg.ProgrammingError:
-        raise ConfigurationError(
-            f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}"
-        ) from None
+        valid = False
+    if not valid:
+        # Raised outside the except block: psycopg's message echoes the bad
+        # part (a mis-encoded password), and __context__ would keep it.
+        raise ConfigurationError(f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}")
     sizes_are_ints = all(type(size) is int for size in (min_size, max_size))
     if not (sizes_are_ints and 0 <= min_size <= max_size and max_size >= 1):
         raise ConfigurationError(

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config
+from .errors import from_psycopg
 
 __all__ = ["close", "configure", "connection", "get_pool", "transaction"]
 
@@ -76,6 +77,8 @@ def connection(timeout: float | None = None) -> Iterator[Connection]:
         conn = pool.getconn(timeout)
     except PoolTimeout as exc:
         raise _config.timed_out(_settings, timeout or pool.timeout, exc) from exc
+    except TooManyRequests as exc:  # max_waiting callers already queued
+        raise from_psycopg(exc) from exc
     try:
         with conn:
             yield conn
