@@ -319,6 +319,16 @@ def test_crash_of_another_backend(throwaway_server: embedded.Server) -> None:
     assert type(error) is errors.ConnectionFailed
     assert error.statement_may_have_run
     assert "57P02" in notices
+    # The server recovers (and can then be stopped quickly).
+    wait_until(lambda: _accepts(url), "the server to recover from the crash", seconds=60)
+
+
+def _accepts(url: str) -> bool:
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 def test_server_shutting_down(throwaway_server: embedded.Server, configured: str) -> None:
@@ -338,6 +348,8 @@ def test_server_shutting_down(throwaway_server: embedded.Server, configured: str
             pass
         assert not caught.value.statement_may_have_run
         assert remaining.execute("select 1").fetchone() == (1,)
+    # The last session left: the smart shutdown completes.
+    wait_until(process_gone(pid), "the server to shut down", seconds=60)
 
 
 # -- cancel and statement timeout (57014) ----------------------------------------------
