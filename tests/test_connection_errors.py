@@ -429,6 +429,8 @@ def test_pool_saturation(configured: str) -> None:
             pass
         assert isinstance(caught.value.__cause__, TooManyRequests)
         assert not caught.value.statement_may_have_run
+        with pytest.raises(errors.ConnectionFailed), db.transaction():
+            pass
         with pytest.raises(errors.ConnectionFailed):
             queries.auth.get_user_by_email(email="a@example.com")
     waiter.join()
@@ -460,6 +462,9 @@ def test_async_pool_saturation(configured: str) -> None:
                 async with aio.connection():
                     pass
             assert isinstance(caught.value.__cause__, TooManyRequests)
+            with pytest.raises(errors.ConnectionFailed):
+                async with aio.transaction():
+                    pass
             with pytest.raises(errors.ConnectionFailed):
                 await aio.queries.auth.get_user_by_email(email="a@example.com")
         await waiter
