@@ -16,17 +16,19 @@ SQLSTATE table)::
      ├── QueryError              a query file cannot be loaded
      ├── AlreadyExists           unique violation (23505); .constraint names it
      ├── MissingReference        foreign key violation (23503)
-     ├── ConstraintViolation     PostgreSQL refused a value: check, not-null, bad enum
-     │                           label, malformed or out-of-range input (22xxx), a type
-     │                           it cannot take (42804, 42846, 42883), a NUL byte
-     └── InvalidParameters       the call was refused before anything was sent: a missing
-                                 or unknown parameter, a Python type psycopg cannot send
-                                 (also a ValueError)
+     ├── ConstraintViolation     a value was refused: check, not-null, bad enum label,
+     │                           malformed or out-of-range input (22xxx), a type the
+     │                           statement cannot take (42804, 42846, 42883), too large
+     ├── InvalidParameters       nothing was sent: a missing or unknown parameter
+     │                           (also a ValueError)
+     └── InvalidValue            a value refused before anything was sent, by the
+                                 query's parameter check or by psycopg (a NUL byte, a
+                                 type it cannot send): an InvalidParameters and a
+                                 ConstraintViolation
 
-The rule between the last two: `InvalidParameters` is about the call (names,
-Python types) and nothing reached the server; `ConstraintViolation` is about a
-value, refused by PostgreSQL's rules (or by psycopg on its behalf, as for NUL
-bytes, which PostgreSQL text cannot hold).
+The rule for bad input: `ConstraintViolation` means a value was refused,
+whoever noticed (catch it for every bad value); `InvalidParameters` means
+nothing reached the server. `InvalidValue` is both.
 
 No message ever carries a password: URLs are shown through `redact_url`, and
 text echoed from the server is cut to a few hundred characters and passed
@@ -47,6 +49,7 @@ __all__ = [
     "ConstraintViolation",
     "DatabaseError",
     "InvalidParameters",
+    "InvalidValue",
     "MigrationError",
     "MissingReference",
     "QueryCanceled",
@@ -110,7 +113,15 @@ class ConstraintViolation(DatabaseError):
 
 
 class InvalidParameters(DatabaseError, ValueError):
-    """A query call was refused before anything was sent (missing, unknown or unsendable)."""
+    """A query was called with a missing or unknown parameter; nothing was sent."""
+
+
+class InvalidValue(InvalidParameters, ConstraintViolation):
+    """A value of the wrong type, size or form, refused before anything was sent.
+
+    Also a ConstraintViolation: a bad enum label or a malformed uuid is one
+    whether the server or the client notices.
+    """
 
 
 for _cls in (
@@ -125,6 +136,7 @@ for _cls in (
     MissingReference,
     ConstraintViolation,
     InvalidParameters,
+    InvalidValue,
 ):
     _cls.__module__ = "codezest_db.errors"
 
@@ -182,10 +194,14 @@ def _classify(exc: psycopg.Error) -> type[DatabaseError]:
         # Raised by psycopg (or its pool) itself, not by the server.
         if isinstance(exc, psycopg.OperationalError):
             return ConnectionFailed
+        message = str(exc)
+        # psycopg refused to send a value (its own wording, never translated).
+        if isinstance(exc, psycopg.DataError) and "NUL (0x00)" in message:
+            return InvalidValue
+        if isinstance(exc, psycopg.ProgrammingError) and message.startswith("cannot adapt"):
+            return InvalidValue
         if isinstance(exc, psycopg.DataError):
-            return ConstraintViolation  # a NUL byte in text, a value out of range
-        if isinstance(exc, psycopg.ProgrammingError) and str(exc).startswith("cannot adapt"):
-            return InvalidParameters
+            return ConstraintViolation  # a value psycopg cannot load (year 10000, ...)
         return DatabaseError
     cls = _BY_SQLSTATE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
     if cls is QueryCanceled and "statement timeout" in (exc.diag.message_primary or ""):

@@ -15,7 +15,7 @@ import pytest
 
 import codezest_db as db
 from codezest_db import aio, errors, migrate, queries
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from tests.conftest import unique_email
 
 Conn = psycopg.Connection[Any]
@@ -77,57 +77,102 @@ def test_missing_reference(autocommit: Conn) -> None:
     still_usable(autocommit)
 
 
-@pytest.mark.parametrize(
-    ("fields", "cause"),
-    [
-        ({"email": "not-an-email"}, psycopg.errors.CheckViolation),
-        ({"role": "GOD"}, psycopg.errors.InvalidTextRepresentation),
-        ({"name": None}, psycopg.errors.NotNullViolation),
-    ],
-)
-def test_constraint_violation(autocommit: Conn, fields: dict[str, Any], cause: type) -> None:
-    values = {"email": unique_email(), "password_hash": "h", "name": "N", "role": "STUDENT"}
+def test_constraint_violation(autocommit: Conn) -> None:
+    values = {"email": "not-an-email", "password_hash": "h", "name": "N", "role": "STUDENT"}
     with pytest.raises(errors.ConstraintViolation) as caught:
-        queries.auth.create_user(autocommit, **{**values, **fields})
-    assert isinstance(caught.value.__cause__, cause)
+        queries.auth.create_user(autocommit, **values)
+    assert isinstance(caught.value.__cause__, psycopg.errors.CheckViolation)
     still_usable(autocommit)
 
 
-def test_malformed_input_is_a_constraint_violation(autocommit: Conn) -> None:
-    with pytest.raises(errors.ConstraintViolation) as caught:
-        queries.auth.get_user_by_id(autocommit, id="not-a-uuid")
-    assert caught.value.sqlstate == "22P02"
+@pytest.mark.parametrize(
+    ("query", "fields", "message"),
+    [
+        ("create_user", {"role": "GOD"}, r"role expects a Role \(STUDENT, INSTRUCTOR, ADMIN\)"),
+        ("create_user", {"name": None}, "name cannot be None"),
+        ("create_user", {"name": ["x", "y"]}, "name expects text .* got list of 2 items"),
+        ("create_user", {"password_hash": {"a": 1}}, "password_hash expects text"),
+        ("get_user_by_id", {"id": "not-a-uuid"}, "id expects a uuid"),
+        ("list_users", {"limit": None}, "limit cannot be None"),
+        ("list_users", {"limit": 2.5}, "limit expects an integer .* got float"),
+        ("list_users", {"limit": True}, "limit expects an integer .* got bool"),
+    ],
+)
+def test_bad_values_are_refused_before_anything_is_sent(
+    database_url: str, query: str, fields: dict[str, Any], message: str
+) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()  # any send would fail: the check comes first
+    values: dict[str, Any] = {
+        "create_user": {
+            "email": unique_email(),
+            "password_hash": "h",
+            "name": "N",
+            "role": "STUDENT",
+        },
+        "get_user_by_id": {"id": uuid.uuid4()},
+        "list_users": {"limit": 10},
+    }[query]
+    with pytest.raises(errors.InvalidValue, match=message) as caught:
+        getattr(queries.auth, query)(closed, **{**values, **fields})
+    assert isinstance(caught.value, errors.ConstraintViolation)  # bad enum, malformed input
+    assert isinstance(caught.value, errors.InvalidParameters)  # nothing was sent
+
+
+def test_an_oversized_value_is_refused_with_its_size(database_url: str) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()
+    huge = "x" * 10_000_000
+    with pytest.raises(errors.InvalidValue, match="got str of 10000000 characters") as caught:
+        queries.auth.create_user(closed, email=huge, password_hash="h", name="N", role="STUDENT")
+    assert len(str(caught.value)) < 300  # never the whole value
+    with pytest.raises(errors.InvalidValue, match="at most 1024 characters"):
+        queries.auth.get_user_by_id(closed, id=huge)
+
+
+def test_money_is_never_rounded(conn: Conn) -> None:
+    with pytest.raises(errors.InvalidValue, match="amount_minor expects an integer"):
+        queries.payments.record_transaction(
+            conn,
+            user_id=uuid.uuid4(),
+            subscription_id=None,
+            amount_minor=1999.5,
+            currency="INR",
+            status="SUCCEEDED",
+            provider_payment_id=f"pi_{uuid.uuid4().hex}",
+        )
+
+
+def test_a_value_too_large_for_its_index_is_a_constraint_violation(autocommit: Conn) -> None:
     user = queries.auth.create_user(
         autocommit, email=unique_email(), password_hash="h", name="N", role="STUDENT"
     )
     expires = datetime.now(UTC) + timedelta(days=1)
-    with pytest.raises(errors.ConstraintViolation) as caught:
-        queries.auth.create_session(
-            autocommit, user_id=user.id, token_hash="t", expires_at=expires, ip_address="nope"
-        )
-    assert caught.value.sqlstate == "22P02"
-    # Too large for the unique index on token_hash (random, so it cannot compress).
+    # Random, so it cannot compress below the btree limit of token_hash's index.
     with pytest.raises(errors.ConstraintViolation) as caught:
         queries.auth.create_session(
             autocommit, user_id=user.id, token_hash=os.urandom(6000).hex(), expires_at=expires
         )
+    assert type(caught.value) is errors.ConstraintViolation
     assert caught.value.sqlstate == "54000"
     still_usable(autocommit)
 
 
-def test_a_nul_byte_is_a_constraint_violation(autocommit: Conn) -> None:
-    # psycopg refuses it before sending: PostgreSQL text cannot hold NUL.
-    with pytest.raises(errors.ConstraintViolation) as caught:
+def test_a_nul_byte_is_an_invalid_value(autocommit: Conn) -> None:
+    # Text passes the parameter check; psycopg refuses it before sending,
+    # since PostgreSQL text cannot hold NUL.
+    with pytest.raises(errors.InvalidValue) as caught:
         queries.auth.get_user_by_email(autocommit, email="a\x00@example.com")
     assert caught.value.sqlstate is None
     assert type(caught.value.__cause__) is psycopg.DataError
     still_usable(autocommit)
 
 
-def test_a_value_psycopg_cannot_send_is_invalid_parameters(autocommit: Conn) -> None:
-    with pytest.raises(errors.InvalidParameters, match="cannot adapt type 'object'") as caught:
-        queries.auth.get_user_by_email(autocommit, email=object())
-    assert type(caught.value.__cause__) is psycopg.ProgrammingError
+def test_a_value_psycopg_cannot_send_is_an_invalid_value(autocommit: Conn) -> None:
+    # The query layer refuses it first; plain psycopg (a connection() block) says the same.
+    with pytest.raises(psycopg.ProgrammingError, match="cannot adapt type 'object'") as raw:
+        autocommit.execute("select %s", (object(),))
+    assert type(errors.from_psycopg(raw.value)) is errors.InvalidValue
     still_usable(autocommit)
 
 
@@ -158,12 +203,16 @@ def test_a_value_of_the_wrong_type_is_a_constraint_violation(
 def test_async_refused_values(database_url: str) -> None:
     async def main() -> None:
         async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-            with pytest.raises(errors.ConstraintViolation):
+            with pytest.raises(errors.InvalidValue):
                 await aio.queries.auth.get_user_by_id(conn, id="not-a-uuid")
-            with pytest.raises(errors.ConstraintViolation):
+            with pytest.raises(errors.InvalidValue) as caught:
                 await aio.queries.auth.get_user_by_email(conn, email="a\x00@example.com")
-            with pytest.raises(errors.InvalidParameters):
-                await aio.queries.auth.get_user_by_email(conn, email=object())
+            assert type(caught.value.__cause__) is psycopg.DataError
+            with pytest.raises(errors.ConstraintViolation) as caught:
+                await aio.queries.auth.create_user(
+                    conn, email="not-an-email", password_hash="h", name="N", role="STUDENT"
+                )
+            assert caught.value.sqlstate == "23514"
             assert await aio.queries.auth.get_user_by_email(conn, email="a@example.com") is None
 
     asyncio.run(main())

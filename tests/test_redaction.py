@@ -158,13 +158,18 @@ def test_no_secret_when_the_server_cannot_be_reached(configured: str, url: str) 
 def test_a_secret_echoed_by_the_server_is_masked_even_where_the_message_is_cut(
     database_url: str, form: str
 ) -> None:
-    """PostgreSQL echoes the bad value; the cut may fall inside the password."""
+    """PostgreSQL echoes the bad value; the cut may fall inside the password.
+
+    The query layer refuses a malformed uuid before sending, so the value goes
+    through plain psycopg, as in a ``with db.connection() as conn:`` block.
+    """
     with psycopg.connect(database_url, autocommit=True) as conn:
         for pad in range(200, 300):
             bad = "x" * pad + " " + form.format(SECRET)
-            with pytest.raises(errors.ConstraintViolation) as caught:
-                queries.auth.get_user_by_id(conn, id=bad)
-            message = str(caught.value)
+            with pytest.raises(psycopg.Error) as raw:
+                conn.execute("select %s::uuid", (bad,))
+            assert SECRET in str(raw.value)  # the server did echo it
+            message = str(errors.from_psycopg(raw.value))
             assert not any(SECRET[:k] in message for k in range(3, len(SECRET) + 1)), message
 
 
@@ -172,10 +177,19 @@ def test_a_secret_echoed_by_the_server_is_masked_even_where_the_message_is_cut(
 
 
 def huge_value_calls(conn: Conn, size: int) -> dict[str, Callable[[], object]]:
+    """Ways a huge bad value fails: refused by our check, or echoed by the server."""
     user = queries.auth.create_user(
         conn, email=unique_email("huge"), password_hash="h", name="H", role="STUDENT"
     )
     bad = "x" * size
+
+    def echoed() -> None:
+        # Raw psycopg sends it, PostgreSQL echoes it whole, from_psycopg cuts it.
+        try:
+            conn.execute("select %s::uuid", (bad,))
+        except psycopg.Error as exc:
+            raise errors.from_psycopg(exc) from exc
+
     return {
         "uuid": lambda: queries.auth.get_user_by_id(conn, id=bad),
         "inet": lambda: queries.auth.create_session(
@@ -185,6 +199,7 @@ def huge_value_calls(conn: Conn, size: int) -> dict[str, Callable[[], object]]:
             expires_at=datetime.now(UTC) + timedelta(days=1),
             ip_address=bad,
         ),
+        "echoed": echoed,
     }
 
 
@@ -213,9 +228,22 @@ class Background:
 
 @pytest.mark.parametrize("size", [1_000_000, 10_000_000])
 @pytest.mark.parametrize("kind", ["uuid", "inet"])
-def test_a_huge_bad_value_fails_promptly(database_url: str, size: int, kind: str) -> None:
+def test_a_huge_bad_value_is_refused_before_sending(
+    database_url: str, size: int, kind: str
+) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        call = huge_value_calls(conn, size)[kind]
+        with pytest.raises(errors.InvalidValue) as caught:
+            huge_value_calls(conn, size)[kind]()
+        assert isinstance(caught.value, errors.ConstraintViolation)
+        assert f"{size} characters" in str(caught.value)  # its size, never the value
+        assert len(str(caught.value)) < 1000
+        assert queries.auth.get_user_by_email(conn, email="nobody@example.com") is None
+
+
+@pytest.mark.parametrize("size", [1_000_000, 10_000_000])
+def test_a_huge_value_echoed_by_the_server_fails_promptly(database_url: str, size: int) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        call = huge_value_calls(conn, size)["echoed"]
         background = Background(database_url)
         try:
             before = background.calls
@@ -230,6 +258,13 @@ def test_a_huge_bad_value_fails_promptly(database_url: str, size: int, kind: str
         assert cut and int(cut[1].replace(",", "")) > size
         assert during > 0, "the other thread made no call while the error was raised"
         assert queries.auth.get_user_by_email(conn, email="nobody@example.com") is None
+
+
+async def echoed(conn: psycopg.AsyncConnection[Any], bad: str) -> None:
+    try:
+        await conn.execute("select %s::uuid", (bad,))
+    except psycopg.Error as exc:
+        raise errors.from_psycopg(exc) from exc
 
 
 def test_async_a_huge_bad_value_fails_promptly(database_url: str) -> None:
@@ -253,7 +288,7 @@ def test_async_a_huge_bad_value_fails_promptly(database_url: str) -> None:
                 await asyncio.sleep(0.01)
             before = calls
             with pytest.raises(errors.ConstraintViolation) as caught:
-                await aio.queries.auth.get_user_by_id(conn, id="x" * 10_000_000)
+                await echoed(conn, "x" * 10_000_000)
             during = calls - before
             stop.set()
             await task
