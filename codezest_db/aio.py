@@ -78,7 +78,7 @@ async def get_pool(replica: bool = False) -> Pool:
     """
     loop = asyncio.get_running_loop()
     pool = _state.replica if replica else _state.primary
-    if pool is not None and _state.owner is loop:
+    if pool is not None and _state.owner is loop and not pool.closed:
         return pool
     with _state.lock:
         if _state.owner is not loop:  # first use, or another loop: pools of its own
@@ -93,7 +93,8 @@ async def get_pool(replica: bool = False) -> Pool:
         pool = _state.replica if replica else _state.primary
     if pool is None:
         raise ConfigurationError("no replica configured: pass replica_url to configure")
-    # open() is idempotent and serialised by the pool's own lock.
+    # Not open yet (another task may be opening it): open() is idempotent and
+    # serialised by the pool's own lock.
     await pool.open(wait=False)
     return pool
 
@@ -153,6 +154,7 @@ async def run(
     execute: Callable[..., Any], reads: bool, sql: str, params: Any, rows: Any, prepare: Any
 ) -> Any:
     """Run one statement on a borrowed autocommit connection (see `codezest_db.pool.run`)."""
+    await get_pool()  # this loop's pools exist before routing asks for the replica
     if _state.use_replica(reads):
         try:
             return await _run_on(True, execute, reads, sql, params, rows, prepare)

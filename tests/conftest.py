@@ -12,7 +12,7 @@ import pytest
 
 from codezest_db import aio, models, queries
 
-pytest_plugins = ["codezest_db.testing"]
+pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
 
 
 T = TypeVar("T")
