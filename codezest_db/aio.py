@@ -54,8 +54,8 @@ def configure(
     url: str | None = None,
     *,
     replica_url: str | None = None,
-    min_size: int = 1,
-    max_size: int = 10,
+    min_size: int | None = None,
+    max_size: int | None = None,
     **options: Any,
 ) -> None:
     """Set the URLs and pool options of the asyncio pools (see `codezest_db.configure`).

@@ -13,6 +13,7 @@ SQLSTATE table)::
      ├── QueryCanceled           the statement was canceled (57014): conn.cancel(), ...
      │    └── StatementTimeout   ... or statement_timeout ran out
      ├── MigrationError          dbmate refused or failed
+     ├── SchemaOutOfDate         migrations of this package are not applied; .pending lists them
      ├── QueryError              a query file cannot be loaded
      ├── AlreadyExists           unique violation (23505); .constraint names it
      ├── MissingReference        foreign key violation (23503)
@@ -54,6 +55,7 @@ __all__ = [
     "MissingReference",
     "QueryCanceled",
     "QueryError",
+    "SchemaOutOfDate",
     "StatementTimeout",
     "from_psycopg",
     "redact_text",
@@ -96,6 +98,14 @@ class MigrationError(DatabaseError):
     """dbmate could not apply, roll back or report the migrations."""
 
 
+class SchemaOutOfDate(DatabaseError):
+    """The database lacks migrations this package ships; `pending` lists their versions."""
+
+    def __init__(self, message: str, pending: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.pending: list[str] = list(pending or [])
+
+
 class QueryError(DatabaseError):
     """A query file is malformed: bad name line, duplicate name, unknown model."""
 
@@ -131,6 +141,7 @@ for _cls in (
     QueryCanceled,
     StatementTimeout,
     MigrationError,
+    SchemaOutOfDate,
     QueryError,
     AlreadyExists,
     MissingReference,

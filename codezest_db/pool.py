@@ -36,8 +36,8 @@ def configure(
     url: str | None = None,
     *,
     replica_url: str | None = None,
-    min_size: int = 1,
-    max_size: int = 10,
+    min_size: int | None = None,
+    max_size: int | None = None,
     **options: Any,
 ) -> None:
     """Set the URLs and pool options; the default URL is ``$DATABASE_URL``.

@@ -292,12 +292,16 @@ def test_migration_error_is_one_line_without_password(empty_database_url: str) -
     params = psycopg.conninfo.conninfo_to_dict(empty_database_url)
     params.update(password="hunter2-secret", port="1", host="127.0.0.1")
     url = psycopg.conninfo.make_conninfo("", **params)
-    with pytest.raises(errors.MigrationError) as caught:
+    with pytest.raises(errors.ConnectionFailed) as caught:  # migrate.up asks psycopg first
         migrate.up(url)
     text = str(caught.value)
     assert "\n" not in text
     assert "hunter2-secret" not in text
-    assert text.startswith("dbmate up failed")
+    assert text.startswith("connection failed")
+    with pytest.raises(errors.MigrationError) as caught_dbmate:
+        migrate.run(url, "up")
+    assert str(caught_dbmate.value).startswith("dbmate up failed")
+    assert "hunter2-secret" not in str(caught_dbmate.value)
 
 
 def test_query_error_on_a_bad_query_file(tmp_path: Path) -> None:
