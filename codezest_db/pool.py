@@ -18,11 +18,11 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config
 from ._pools import Liveness, PoolState, lost, pool_kwargs
-from .errors import ConfigurationError, ConnectionFailed
+from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 
 __all__ = ["close", "configure", "connection", "get_pool", "pool_stats", "run", "transaction"]
 
@@ -99,6 +99,8 @@ def _checkout(pool: Pool, liveness: Liveness, timeout: float | None) -> Connecti
             conn = pool.getconn(max(deadline - monotonic(), 0.0))
         except PoolTimeout as exc:
             raise _config.timed_out(_state.settings, wait, exc) from exc
+        except TooManyRequests as exc:  # max_waiting callers already queued
+            raise from_psycopg(exc) from exc
         if not liveness.needs_check(conn):
             return conn
         try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ import psycopg
 import pytest
 
 import codezest_db as db
-from codezest_db import errors, migrate, queries
+from codezest_db import aio, errors, migrate, queries
 from codezest_db._query.parse import load_specs
 from tests.conftest import unique_email
 
@@ -19,19 +22,26 @@ Conn = psycopg.Connection[Any]
 
 
 def test_the_tree() -> None:
-    for cls in (
-        errors.ConfigurationError,
-        errors.ConnectionFailed,
-        errors.MigrationError,
-        errors.QueryError,
-        errors.AlreadyExists,
-        errors.MissingReference,
-        errors.ConstraintViolation,
-        errors.InvalidParameters,
-    ):
+    classes = [
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, errors.DatabaseError)
+    ]
+    assert set(classes) == {getattr(errors, name) for name in errors.__all__ if name[0].isupper()}
+    for cls in classes:
         assert issubclass(cls, errors.DatabaseError)
         assert cls.__module__ == "codezest_db.errors"
+        # The module docstring draws every class in its tree.
+        assert re.search(rf"\s{cls.__name__}\s", errors.__doc__ or ""), cls
     assert issubclass(errors.InvalidParameters, ValueError)
+    assert issubclass(errors.StatementTimeout, errors.QueryCanceled)
+
+
+def test_the_docs_table_names_every_class() -> None:
+    table = (Path(__file__).parent.parent / "docs" / "errors.md").read_text()
+    for name in errors.__all__:
+        if name[0].isupper() and name != "DatabaseError":
+            assert f"`{name}`" in table, name
 
 
 @pytest.fixture
@@ -131,6 +141,89 @@ def test_money_is_never_rounded(conn: Conn) -> None:
             status="SUCCEEDED",
             provider_payment_id=f"pi_{uuid.uuid4().hex}",
         )
+
+
+def test_a_value_too_large_for_its_index_is_a_constraint_violation(autocommit: Conn) -> None:
+    user = queries.auth.create_user(
+        autocommit, email=unique_email(), password_hash="h", name="N", role="STUDENT"
+    )
+    expires = datetime.now(UTC) + timedelta(days=1)
+    # Random, so it cannot compress below the btree limit of token_hash's index.
+    with pytest.raises(errors.ConstraintViolation) as caught:
+        queries.auth.create_session(
+            autocommit, user_id=user.id, token_hash=os.urandom(6000).hex(), expires_at=expires
+        )
+    assert type(caught.value) is errors.ConstraintViolation
+    assert caught.value.sqlstate == "54000"
+    still_usable(autocommit)
+
+
+def test_a_nul_byte_is_an_invalid_value(autocommit: Conn) -> None:
+    # Text passes the parameter check; psycopg refuses it before sending,
+    # since PostgreSQL text cannot hold NUL.
+    with pytest.raises(errors.InvalidValue) as caught:
+        queries.auth.get_user_by_email(autocommit, email="a\x00@example.com")
+    assert caught.value.sqlstate is None
+    assert type(caught.value.__cause__) is psycopg.DataError
+    still_usable(autocommit)
+
+
+def test_a_value_psycopg_cannot_send_is_an_invalid_value(autocommit: Conn) -> None:
+    # The query layer refuses it first; plain psycopg (a connection() block) says the same.
+    with pytest.raises(psycopg.ProgrammingError, match="cannot adapt type 'object'") as raw:
+        autocommit.execute("select %s", (object(),))
+    assert type(errors.from_psycopg(raw.value)) is errors.InvalidValue
+    still_usable(autocommit)
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "sqlstate"),
+    [
+        ("select lower(%s)", (5,), "42883"),  # no such function for that type
+        ("update auth.users set id = %s where false", (5,), "42804"),  # datatype mismatch
+        ("select %s::int4::uuid", (5,), "42846"),  # cannot coerce
+        ("select %s::int4", (2**40,), "22003"),  # out of range
+        ("select %s::date", ("2024-13-45",), "22008"),  # datetime field out of range
+        ("select %s::jsonb", ("{",), "22P02"),  # invalid text representation
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_constraint_violation(
+    autocommit: Conn, sql: str, params: tuple[Any, ...], sqlstate: str
+) -> None:
+    """Rows of the table the query layer may refuse earlier: provoked in plain SQL."""
+    with pytest.raises(psycopg.Error) as raw:
+        autocommit.execute(sql, params)
+    assert raw.value.sqlstate == sqlstate
+    error = errors.from_psycopg(raw.value)
+    assert type(error) is errors.ConstraintViolation
+    assert error.sqlstate == sqlstate
+    still_usable(autocommit)
+
+
+def test_async_refused_values(database_url: str) -> None:
+    async def main() -> None:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            with pytest.raises(errors.InvalidValue):
+                await aio.queries.auth.get_user_by_id(conn, id="not-a-uuid")
+            with pytest.raises(errors.InvalidValue) as caught:
+                await aio.queries.auth.get_user_by_email(conn, email="a\x00@example.com")
+            assert type(caught.value.__cause__) is psycopg.DataError
+            with pytest.raises(errors.ConstraintViolation) as caught:
+                await aio.queries.auth.create_user(
+                    conn, email="not-an-email", password_hash="h", name="N", role="STUDENT"
+                )
+            assert caught.value.sqlstate == "23514"
+            assert await aio.queries.auth.get_user_by_email(conn, email="a@example.com") is None
+
+    asyncio.run(main())
+
+
+def test_other_failures_keep_their_sqlstate(autocommit: Conn) -> None:
+    with pytest.raises(psycopg.Error) as raw:
+        autocommit.execute("select * from no_such_table")
+    error = errors.from_psycopg(raw.value)
+    assert type(error) is errors.DatabaseError
+    assert error.sqlstate == "42P01"
 
 
 @pytest.mark.parametrize(

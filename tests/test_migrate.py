@@ -153,6 +153,7 @@ def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
+            "--no-index",
             "--no-build-isolation",
             "-q",
             "-w",

@@ -282,6 +282,7 @@ def test_the_plain_install_is_the_runtime_only(tmp_path: Path) -> None:
             "pip",
             "wheel",
             "--no-deps",
+            "--no-index",
             "--no-build-isolation",
             "-q",
             "-w",

