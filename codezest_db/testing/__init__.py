@@ -55,6 +55,7 @@ __all__ = [
     "describe_server",
     "empty_database_url",
     "pytest_report_header",
+    "test_database_url",
     "test_server",
 ]
 
@@ -229,8 +230,12 @@ def configured(test_server: TestServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def _isolated_url(request: pytest.FixtureRequest, database_url: str) -> str:
-    """The database of ``conn`` and ``aconn``: the test's own under ``configured``."""
+def test_database_url(request: pytest.FixtureRequest, database_url: str) -> str:
+    """URL of the database this test works on: ``configured``'s if it uses it, else the session's.
+
+    ``conn`` and ``aconn`` connect to it; so should a test's own connections
+    that must see what the pools commit.
+    """
     if "configured" in request.fixturenames:
         url: str = request.getfixturevalue("configured")
         return url
@@ -238,7 +243,7 @@ def _isolated_url(request: pytest.FixtureRequest, database_url: str) -> str:
 
 
 @pytest.fixture
-def conn(_isolated_url: str) -> Iterator[IsolatedConnection]:
+def conn(test_database_url: str) -> Iterator[IsolatedConnection]:
     """A connection whose every change, commits and savepoints included, is undone after the test.
 
     ``conn.commit()`` keeps the work so far, ``conn.rollback()`` undoes the work
@@ -246,7 +251,7 @@ def conn(_isolated_url: str) -> Iterator[IsolatedConnection]:
     transaction around them all is rolled back. Raises IsolationBroken after
     the test if SQL (``conn.execute("commit")``) ended that outer transaction.
     """
-    connection = IsolatedConnection.open(_isolated_url)
+    connection = IsolatedConnection.open(test_database_url)
     try:
         yield connection
     finally:
@@ -254,13 +259,13 @@ def conn(_isolated_url: str) -> Iterator[IsolatedConnection]:
 
 
 @pytest.fixture
-def aconn(_isolated_url: str) -> Iterator[AsyncIsolatedConnection]:
+def aconn(test_database_url: str) -> Iterator[AsyncIsolatedConnection]:
     """The asyncio twin of ``conn``, with the same isolation.
 
     A plain fixture: it works in ``async def`` tests run by pytest-asyncio or
     anyio (asyncio backend), and in a sync test that calls ``asyncio.run``.
     """
-    connection = _run_async(AsyncIsolatedConnection.open(_isolated_url))
+    connection = _run_async(AsyncIsolatedConnection.open(test_database_url))
     try:
         yield connection
     finally:
