@@ -1,4 +1,4 @@
-"""Shared fixtures: the codezest_db.testing plugin plus small row factories."""
+"""Shared fixtures: the codezest_db.testing plugin, and its factories bound to ``conn``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from codezest_db import aio, models, queries
+from codezest_db import aio, models
+from codezest_db.testing.factories import make_user as _make_user
 
 pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
 
@@ -40,17 +41,9 @@ def unique_email(prefix: str = "user") -> str:
 
 @pytest.fixture
 def make_user(conn: psycopg.Connection[Any]) -> Callable[..., models.User]:
-    """Create a user on the test's connection (rolled back after the test)."""
+    """`codezest_db.testing.factories.make_user` on the test's connection (rolled back)."""
 
     def make(**fields: Any) -> models.User:
-        values = {
-            "email": unique_email(),
-            "password_hash": "argon2$hash",
-            "name": "Ada Lovelace",
-            "role": "STUDENT",
-            **fields,
-        }
-        user: models.User = queries.auth.create_user(conn, **values)
-        return user
+        return _make_user(conn, **fields)
 
     return make

@@ -77,19 +77,20 @@ def terminate(admin: Conn, pid: int) -> None:
 
 
 @pytest.fixture
-def admin(database_url: str) -> Iterator[Conn]:
+def admin(test_database_url: str) -> Iterator[Conn]:
     """A second connection that watches, cancels and terminates the others."""
-    with connect(database_url) as conn:
+    # test_database_url: the pools' database under `configured`, else the session's.
+    with connect(test_database_url) as conn:
         yield conn
 
 
 @pytest.fixture
-def locked_user(database_url: str, admin: Conn) -> Iterator[User]:
+def locked_user(test_database_url: str, admin: Conn) -> Iterator[User]:
     """A user whose row another transaction holds locked: updating it blocks."""
     user = queries.auth.create_user(
         admin, email=unique_email("locked"), password_hash="h", name="L", role="STUDENT"
     )
-    with psycopg.connect(database_url) as locker:
+    with psycopg.connect(test_database_url) as locker:
         locker.execute("select 1 from auth.users where id = %s for update", (user.id,))
         yield user
         locker.rollback()

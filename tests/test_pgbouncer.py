@@ -311,14 +311,20 @@ def two_clients(url: str, prepare_threshold: int | None) -> list[psycopg.Connect
 
 @pytest.mark.parametrize("prepare_threshold", [PSYCOPG_DEFAULT_THRESHOLD, None])
 def test_two_clients_on_one_server_connection(
-    pgbouncer: PgBouncer, conn: psycopg.Connection[Any], prepare_threshold: int | None
+    pgbouncer: PgBouncer, database_url: str, prepare_threshold: int | None
 ) -> None:
     """Each client prepares `_pg3_0` on its sixth call: on one server connection, they collide."""
     pgbouncer.reset()
-    user = queries.auth.create_user(
-        conn, email=f"c-{uuid.uuid4().hex}@example.com", password_hash=None, name="C", role="ADMIN"
-    )
-    conn.commit()
+    # Committed for real (the test kit's conn commits only to a savepoint): the
+    # clients behind PgBouncer must see the user.
+    with psycopg.connect(database_url) as setup:
+        user = queries.auth.create_user(
+            setup,
+            email=f"c-{uuid.uuid4().hex}@example.com",
+            password_hash=None,
+            name="C",
+            role="ADMIN",
+        )
     clients = two_clients(pgbouncer.single_server_url, prepare_threshold)
     failures: list[str] = []
     try:
@@ -342,7 +348,7 @@ def test_two_clients_on_one_server_connection(
 
 @pytest.mark.parametrize("prepare_threshold", [PSYCOPG_DEFAULT_THRESHOLD, None])
 def test_a_touch_runs_another_clients_revoke(
-    pgbouncer: PgBouncer, conn: psycopg.Connection[Any], prepare_threshold: int | None
+    pgbouncer: PgBouncer, database_url: str, prepare_threshold: int | None
 ) -> None:
     """The corruption from the issue, step by step: a touch lands on a server
     connection where `_pg3_0` is another client's revoke, and revokes, with no error.
@@ -352,12 +358,16 @@ def test_a_touch_runs_another_clients_revoke(
     """
     pgbouncer.reset()
     auth = queries.auth
-    user = auth.create_user(
-        conn, email=f"t-{uuid.uuid4().hex}@example.com", password_hash=None, name="T", role="ADMIN"
-    )
     token = f"touched-{uuid.uuid4().hex}"
-    auth.create_session(conn, user_id=user.id, token_hash=token, expires_at=soon())
-    conn.commit()
+    with psycopg.connect(database_url) as setup:  # committed for real, as above
+        user = auth.create_user(
+            setup,
+            email=f"t-{uuid.uuid4().hex}@example.com",
+            password_hash=None,
+            name="T",
+            role="ADMIN",
+        )
+        auth.create_session(setup, user_id=user.id, token_hash=token, expires_at=soon())
     toucher, revoker = two_clients(pgbouncer.url, prepare_threshold)
     try:
         for _ in range(PSYCOPG_DEFAULT_THRESHOLD):  # counted, not yet prepared
@@ -381,9 +391,10 @@ def test_a_touch_runs_another_clients_revoke(
         toucher.close()
         revoker.close()
     assert touched == 1  # no error either way
-    session = conn.execute(
-        "select revoked_at from auth.sessions where token_hash = %s", (token,)
-    ).fetchone()
+    with psycopg.connect(database_url) as look:
+        session = look.execute(
+            "select revoked_at from auth.sessions where token_hash = %s", (token,)
+        ).fetchone()
     assert session is not None
     if prepare_threshold is None:
         assert session[0] is None

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+from codezest_db.testing import TestServer
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 SERVICE_TEST = """
 from codezest_db import queries
@@ -18,9 +23,14 @@ def test_signup(conn):
 """
 
 
-def run_service_suite(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["codezest_db.testing"]\n')
-    (tmp_path / "test_service.py").write_text(SERVICE_TEST)
+def run_service_suite(
+    tmp_path: Path,
+    env: dict[str, str],
+    tests: str = SERVICE_TEST,
+    conftest: str = 'pytest_plugins = ["codezest_db.testing"]\n',
+) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "conftest.py").write_text(conftest)
+    (tmp_path / "test_service.py").write_text(tests)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         capture_output=True,
@@ -44,3 +54,14 @@ def test_an_unreachable_server_fails_the_session_and_says_why(tmp_path: Path) ->
     assert result.returncode != 0
     assert "CODEZEST_TEST_DATABASE_URL is set but its server does not answer" in result.stdout
     assert "passed" not in result.stdout and "skipped" not in result.stdout
+
+
+def test_the_readme_example_runs_as_a_service_suite(
+    tmp_path: Path, test_server: TestServer
+) -> None:
+    section = README.read_text().split("## Tests for services", 1)[1].split("\n## ", 1)[0]
+    conftest, tests = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    env = {**os.environ, "CODEZEST_TEST_DATABASE_URL": test_server.admin_url}
+    result = run_service_suite(tmp_path, env, tests=tests, conftest=conftest)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout

@@ -111,19 +111,18 @@ def test_update_name_role_password_and_login(conn: Conn, make_user: Any) -> None
     assert fetched is not None and fetched.last_login_at is not None
 
 
-def test_updated_at_moves_on_update_only(conn: Conn, make_user: Any) -> None:
-    user = make_user()
-    conn.commit()  # a new transaction, so now() moves on
-    try:
-        same = queries.auth.update_user_name(conn, id=user.id, name=user.name)
+def test_updated_at_moves_on_update_only(configured: str) -> None:
+    # Real commits (a database of the test's own): conn's commits are savepoints
+    # in one transaction, and now() would not move on.
+    with psycopg.connect(configured) as own:
+        user = queries.auth.create_user(
+            own, email=unique_email(), password_hash="h", name="Ada", role="STUDENT"
+        )
+        own.commit()  # a new transaction, so now() moves on
+        same = queries.auth.update_user_name(own, id=user.id, name=user.name)
         assert same is not None and same.updated_at == user.updated_at  # a no-op update
-        renamed = queries.auth.update_user_name(conn, id=user.id, name="Later")
+        renamed = queries.auth.update_user_name(own, id=user.id, name="Later")
         assert renamed is not None and renamed.updated_at > user.updated_at
-    finally:
-        conn.rollback()
-        queries.auth.soft_delete_user(conn, id=user.id)
-        conn.execute("delete from auth.users where id = %s", (user.id,))
-        conn.commit()
 
 
 def test_upsert_user_profile(conn: Conn, make_user: Any) -> None:
