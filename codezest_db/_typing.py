@@ -83,7 +83,8 @@ class ActivityQueries(Protocol):
         before is exclusive: only entries created strictly before it. Entries made in
         one transaction share created_at, so to page without skipping ties pass the
         last row's created_at as before and its id as before_id: the next page then
-        starts right after that row.
+        starts right after that row. Any page costs the same: the bound is where
+        the index scan starts.
         """
 
     def list_events_by_name(
@@ -106,12 +107,68 @@ class ActivityQueries(Protocol):
         conn: psycopg.Connection[Any] | None = None,
         /,
         *,
-        since: datetime.datetime,
-        until: datetime.datetime,
+        since: datetime.date,
+        until: datetime.date,
         name: str | None = None,
     ) -> list[models.EventCountRow]:
-        """How many events of each name occurred per UTC day in [since, until), ordered
-        by day, then name; name narrows the count to one event name.
+        """How many events of each name occurred per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name; name narrows the count to one
+        event name. Read from the activity.event_counts rollup (kept by triggers as
+        events are stored or deleted), never from the events themselves.
+        """
+
+    def count_user_events_by_day(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        user_id: uuid.UUID,
+        since: datetime.date,
+        until: datetime.date,
+    ) -> list[models.EventCountRow]:
+        """How many events of each name one user had per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        """
+
+    def compact_event_counts(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        before: datetime.date,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: fold the per-statement deltas of count_events_by_day's rollup into one
+        row per day and name, for up to batch_size days before before (a date: pass
+        today). Returns how many days were compacted; call it until it returns 0.
+        """
+
+    def create_event_partitions(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        first_month: datetime.date,
+        months: int,
+    ) -> int | None:
+        """Job: create the monthly partitions of analytics_events for months
+        first_month (a date in it) .. first_month + months - 1 that do not exist
+        yet; returns how many it created. Run it daily with today and 3 so the
+        coming months exist before their events arrive (events of a month without a
+        partition land in analytics_events_default and move when it is created).
+        """
+
+    def drop_event_partitions(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> int | None:
+        """Retention: drop every monthly partition of analytics_events that ends at or
+        before before, with its days in the count_events_by_day rollup; returns how
+        many. Dropping a partition is instant, whatever its size. Then
+        delete_events_before removes the rest (the default partition, a partial month).
         """
 
     def delete_events_before(
@@ -120,8 +177,13 @@ class ActivityQueries(Protocol):
         /,
         *,
         cutoff: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Retention: delete the analytics events that occurred before cutoff; returns how many."""
+        """Retention: delete up to batch_size (default 10,000) analytics events that occurred
+        before
+        cutoff; returns how many. Call it until it returns 0 (after
+        drop_event_partitions, only the events of a partly expired month are left).
+        """
 
     def record_events(
         self,
@@ -173,7 +235,8 @@ class AsyncActivityQueries(Protocol):
         before is exclusive: only entries created strictly before it. Entries made in
         one transaction share created_at, so to page without skipping ties pass the
         last row's created_at as before and its id as before_id: the next page then
-        starts right after that row.
+        starts right after that row. Any page costs the same: the bound is where
+        the index scan starts.
         """
 
     async def list_events_by_name(
@@ -196,12 +259,68 @@ class AsyncActivityQueries(Protocol):
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
         *,
-        since: datetime.datetime,
-        until: datetime.datetime,
+        since: datetime.date,
+        until: datetime.date,
         name: str | None = None,
     ) -> list[models.EventCountRow]:
-        """How many events of each name occurred per UTC day in [since, until), ordered
-        by day, then name; name narrows the count to one event name.
+        """How many events of each name occurred per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name; name narrows the count to one
+        event name. Read from the activity.event_counts rollup (kept by triggers as
+        events are stored or deleted), never from the events themselves.
+        """
+
+    async def count_user_events_by_day(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        user_id: uuid.UUID,
+        since: datetime.date,
+        until: datetime.date,
+    ) -> list[models.EventCountRow]:
+        """How many events of each name one user had per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        """
+
+    async def compact_event_counts(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        before: datetime.date,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: fold the per-statement deltas of count_events_by_day's rollup into one
+        row per day and name, for up to batch_size days before before (a date: pass
+        today). Returns how many days were compacted; call it until it returns 0.
+        """
+
+    async def create_event_partitions(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        first_month: datetime.date,
+        months: int,
+    ) -> int | None:
+        """Job: create the monthly partitions of analytics_events for months
+        first_month (a date in it) .. first_month + months - 1 that do not exist
+        yet; returns how many it created. Run it daily with today and 3 so the
+        coming months exist before their events arrive (events of a month without a
+        partition land in analytics_events_default and move when it is created).
+        """
+
+    async def drop_event_partitions(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> int | None:
+        """Retention: drop every monthly partition of analytics_events that ends at or
+        before before, with its days in the count_events_by_day rollup; returns how
+        many. Dropping a partition is instant, whatever its size. Then
+        delete_events_before removes the rest (the default partition, a partial month).
         """
 
     async def delete_events_before(
@@ -210,8 +329,13 @@ class AsyncActivityQueries(Protocol):
         /,
         *,
         cutoff: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Retention: delete the analytics events that occurred before cutoff; returns how many."""
+        """Retention: delete up to batch_size (default 10,000) analytics events that occurred
+        before
+        cutoff; returns how many. Call it until it returns 0 (after
+        drop_event_partitions, only the events of a partly expired month are left).
+        """
 
     async def record_events(
         self,
@@ -481,9 +605,13 @@ class AuthQueries(Protocol):
         self,
         conn: psycopg.Connection[Any] | None = None,
         /,
+        *,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete sessions that expired or were revoked, and reset and
-        verification tokens that expired or were used. Returns how many rows went.
+        """Housekeeping: delete up to batch_size (default 10,000) each of the sessions that expired
+        or
+        were revoked, and of the reset and verification tokens that expired or were
+        used. Returns how many rows went; call it until it returns 0.
         """
 
 
@@ -745,9 +873,13 @@ class AsyncAuthQueries(Protocol):
         self,
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
+        *,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete sessions that expired or were revoked, and reset and
-        verification tokens that expired or were used. Returns how many rows went.
+        """Housekeeping: delete up to batch_size (default 10,000) each of the sessions that expired
+        or
+        were revoked, and of the reset and verification tokens that expired or were
+        used. Returns how many rows went; call it until it returns 0.
         """
 
 
@@ -2158,9 +2290,11 @@ class NotificationsQueries(Protocol):
         /,
         *,
         older_than: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete notifications, read or not, created before older_than.
-        Returns how many went.
+        """Housekeeping: delete up to batch_size (default 10,000) notifications, read or not,
+        created
+        before older_than, oldest first. Returns how many; call it until it returns 0.
         """
 
     def upsert_notification_preference(
@@ -2382,9 +2516,11 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         older_than: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete notifications, read or not, created before older_than.
-        Returns how many went.
+        """Housekeeping: delete up to batch_size (default 10,000) notifications, read or not,
+        created
+        before older_than, oldest first. Returns how many; call it until it returns 0.
         """
 
     async def upsert_notification_preference(
@@ -2649,10 +2785,13 @@ class PaymentsQueries(Protocol):
         /,
         *,
         ended_before: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Job: end every live subscription whose trial (when TRIALING) or paid period
-        ended before ended_before (pass now() minus a grace period): CANCELED when
-        it was set to cancel at period end, EXPIRED otherwise. Returns how many.
+        """Job: end up to batch_size (default 10,000) live subscriptions whose trial (when
+        TRIALING) or
+        paid period ended before ended_before (pass now() minus a grace period):
+        CANCELED when set to cancel at period end, EXPIRED otherwise. Returns how
+        many; call it until it returns 0. Rows another runner holds are skipped.
         """
 
     def record_transaction(
@@ -3036,10 +3175,13 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         ended_before: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Job: end every live subscription whose trial (when TRIALING) or paid period
-        ended before ended_before (pass now() minus a grace period): CANCELED when
-        it was set to cancel at period end, EXPIRED otherwise. Returns how many.
+        """Job: end up to batch_size (default 10,000) live subscriptions whose trial (when
+        TRIALING) or
+        paid period ended before ended_before (pass now() minus a grace period):
+        CANCELED when set to cancel at period end, EXPIRED otherwise. Returns how
+        many; call it until it returns 0. Rows another runner holds are skipped.
         """
 
     async def record_transaction(

@@ -576,9 +576,8 @@ select id, user_id, assignment_id, code, status, score, test_results, feedback, 
   from learning.assignment_submissions
  where user_id = :user_id
    and assignment_id = :assignment_id
-   and (:before::timestamptz is null
-        or submitted_at < :before
-        or (submitted_at = :before and id < :before_id::uuid))
+   and (submitted_at, id) < (coalesce(:before::timestamptz, 'infinity'),
+                         coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by submitted_at desc, id desc
  limit :limit;
 
@@ -693,9 +692,8 @@ select id, user_id, quiz_id, score, max_score, passed, started_at, finished_at, 
   from learning.mcq_attempts
  where user_id = :user_id
    and quiz_id = :quiz_id
-   and (:before::timestamptz is null
-        or started_at < :before
-        or (started_at = :before and id < :before_id::uuid))
+   and (started_at, id) < (coalesce(:before::timestamptz, 'infinity'),
+                         coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by started_at desc, id desc
  limit :limit;
 

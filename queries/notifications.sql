@@ -38,9 +38,9 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
 select id, user_id, type, title, body, data, read_at, created_at, updated_at
   from notifications.notifications
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from notifications.notifications
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from notifications.notifications where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;
 
@@ -73,11 +73,18 @@ delete from notifications.notifications
  where id = :id
    and user_id = :user_id;
 
--- name: delete_old_notifications(older_than)!
--- Housekeeping: delete notifications, read or not, created before older_than.
--- Returns how many went.
+-- name: delete_old_notifications(older_than, batch_size)!
+-- Housekeeping: delete up to batch_size (default 10,000) notifications, read or not, created
+-- before older_than, oldest first. Returns how many; call it until it returns 0.
+-- optional: batch_size
 delete from notifications.notifications
- where created_at < :older_than::timestamptz;
+ where id = any(array(
+         select id
+           from notifications.notifications
+          where created_at < :older_than::timestamptz
+          order by created_at
+          limit coalesce(:batch_size::integer, 10000)
+            for update skip locked));
 
 -- name: upsert_notification_preference(user_id, channel, enabled, type)^
 -- record_class: NotificationPreference
@@ -186,8 +193,8 @@ select id, user_id, to_email, template, subject, status, provider_message_id, er
        created_at, updated_at
   from notifications.email_logs
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from notifications.email_logs
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from notifications.email_logs where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;

@@ -58,7 +58,10 @@ def _normalized(text: str) -> str:
         if "SET (pg_attver=" in line:
             continue
         kept.append(line.rstrip())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    # The monthly event partitions migrate made depend on the day it ran: not schema.
+    statements = "\n".join(kept).split(";\n")
+    kept = [s for s in statements if not re.search(r"analytics_events_p\d{4}_\d{2}", s)]
+    return re.sub(r"\n{3,}", "\n\n", ";\n".join(kept)).strip()
 
 
 def test_committed_schema_matches_the_migrations(database_url: str, tmp_path: Path) -> None:
