@@ -48,6 +48,8 @@ FULL = {
     "transactions": 300_000,
     "invoices": 300_000,
     "notifications": 3_000_000,
+    "payment_methods": 500_000,
+    "preferences": 200_000,
     "email_logs": 1_000_000,
     "activities": 2_000_000,
     "events": 10_000_000,
@@ -122,7 +124,7 @@ select pg_temp.uid('user', i), 'user' || i || '@example.com', 'argon2$hash', 'Us
 insert into auth.sessions (user_id, token_hash, expires_at, revoked_at, created_at)
 select pg_temp.owner(i, %(users)s), md5(%(seed)s || ':session:' || i),
        pg_temp.ago(i, %(n)s, '60 days') + interval '30 days',
-       case when i %% 10 = 0 then pg_temp.ago(i, %(n)s, '60 days') + interval '1 day' end,
+       case when (i / 20) %% 10 = 3 then pg_temp.ago(i, %(n)s, '60 days') + interval '1 day' end,
        pg_temp.ago(i, %(n)s, '60 days')
   from generate_series(1, %(n)s) i""",
     "password_resets": """
@@ -164,14 +166,14 @@ select pg_temp.uid('user', 1), pg_temp.uid('material', x), 'COMPLETED'::learning
     on conflict do nothing""",
     "submissions": """
 insert into learning.assignment_submissions (user_id, assignment_id, code, status, score, submitted_at, created_at)
-select pg_temp.owner(i, %(users)s), pg_temp.uid('assignment', 1 + (i * 31) %% 300), 'print(' || i || ')',
+select pg_temp.owner(i, %(users)s), pg_temp.uid('assignment', case when i %% 20 = 0 then 1 + (i / 20) %% 3 else 1 + (i * 31) %% 300 end), 'print(' || i || ')',
        case when i %% 50 = 0 then 'PENDING' else 'PASSED' end::learning."SubmissionStatus",
        case when i %% 50 = 0 then null else i %% 11 end,
        pg_temp.ago(i, %(n)s, '1 year'), pg_temp.ago(i, %(n)s, '1 year')
   from generate_series(1, %(n)s) i""",
     "attempts": """
 insert into learning.mcq_attempts (user_id, quiz_id, score, max_score, passed, started_at, finished_at, created_at)
-select pg_temp.owner(i, %(users)s), pg_temp.uid('quiz', 1 + (i * 17) %% 200), i %% 6, 5, i %% 6 >= 3,
+select pg_temp.owner(i, %(users)s), pg_temp.uid('quiz', case when i %% 20 = 0 then 1 + (i / 20) %% 3 else 1 + (i * 17) %% 200 end), i %% 6, 5, i %% 6 >= 3,
        pg_temp.ago(i, %(n)s, '1 year'), pg_temp.ago(i, %(n)s, '1 year') + interval '5 minutes',
        pg_temp.ago(i, %(n)s, '1 year')
   from generate_series(1, %(n)s) i""",
@@ -199,9 +201,22 @@ select pg_temp.owner(i, %(users)s), 'INV-' || %(seed)s || '-' || i, 999 + i %% 5
     "notifications": """
 insert into notifications.notifications (user_id, type, title, body, read_at, created_at)
 select pg_temp.owner(i, %(users)s), 'submission.graded', 'Graded', 'Your submission ' || i || ' was graded',
-       case when i %% 10 < 7 then pg_temp.ago(i, %(n)s, '180 days') + interval '1 hour' end,
+       case when (i / 20) %% 10 < 7 then pg_temp.ago(i, %(n)s, '180 days') + interval '1 hour' end,
        pg_temp.ago(i, %(n)s, '180 days')
   from generate_series(1, %(n)s) i""",
+    # A card for every other user, the heavy user has a few; preferences for every fifth.
+    "payment_methods": """
+insert into payments.payment_methods (user_id, type, provider, provider_method_id, brand, last4,
+                                      exp_month, exp_year, is_default, created_at)
+select pg_temp.uid('user', case when i <= 5 then 1 else 2 * i end), 'CARD', 'stripe',
+       %(seed)s || ':pm:' || i, 'visa', lpad((i %% 10000)::text, 4, '0'), 1 + i %% 12, 2030,
+       i = 1 or i > 5, pg_temp.ago(i, %(n)s, '1 year')
+  from generate_series(1, least(%(n)s, %(users)s / 2)) i""",
+    "preferences": """
+insert into notifications.notification_preferences (user_id, channel, type, enabled)
+select pg_temp.uid('user', case when i <= 3 then 1 else 5 * i end),
+       (array['email', 'in_app', 'push'])[1 + i %% 3], null, i %% 2 = 0
+  from generate_series(1, least(%(n)s, %(users)s / 5)) i""",
     "email_logs": """
 insert into notifications.email_logs (user_id, to_email, template, subject, status, created_at)
 select pg_temp.owner(i, %(users)s), 'user' || i || '@example.com', 'welcome', 'Welcome',

@@ -47,6 +47,7 @@ select id, name, user_id, properties, occurred_at, created_at
 -- event name. Read from the activity.event_counts rollup (kept by triggers as
 -- events are stored or deleted), never from the events themselves.
 -- optional: name
+-- plan: custom
 -- not null: day, count
 select name, day, sum(count)::bigint as count
   from activity.event_counts

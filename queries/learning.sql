@@ -491,6 +491,7 @@ returning id, user_id, module_id, status, progress_percent, started_at, complete
 -- record_class: ModuleProgress
 -- A learner's progress rows for the live modules of a track, by module
 -- position; a module not started yet has no row.
+-- plan: custom
 select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at, p.completed_at,
        p.created_at, p.updated_at
   from learning.module_progress p
