@@ -14,8 +14,8 @@
 from __future__ import annotations
 
 from . import errors, queries
-from .pool import close, configure, connection, transaction
+from .pool import close, configure, connection, pool_stats, transaction
 
-__all__ = ["close", "configure", "connection", "errors", "queries", "transaction"]
+__all__ = ["close", "configure", "connection", "errors", "pool_stats", "queries", "transaction"]
 
 __version__ = "0.1.0"

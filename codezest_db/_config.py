@@ -28,6 +28,7 @@ class Settings:
     """A validated pool configuration. Its repr never shows the password."""
 
     url: str
+    replica_url: str | None = None
     min_size: int = 1
     max_size: int = 10
     pool_options: dict[str, Any] = field(default_factory=dict)
@@ -35,15 +36,17 @@ class Settings:
 
     def __repr__(self) -> str:
         return (
-            f"Settings(url={redact_url(self.url)!r}, min_size={self.min_size}, "
+            f"Settings(url={redact_url(self.url)!r}, "
+            f"replica_url={self.replica_target if self.replica_url else None!r}, "
+            f"min_size={self.min_size}, "
             f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
             f"connect_options={_redact_options(self.connect_options)!r})"
         )
 
-    def pool_arguments(self, name: str) -> dict[str, Any]:
+    def pool_arguments(self, name: str, replica: bool = False) -> dict[str, Any]:
         """Keyword arguments of a psycopg_pool pool, created closed: the caller opens it."""
         return {
-            "conninfo": self.url,
+            "conninfo": self.replica_url if replica else self.url,
             "min_size": self.min_size,
             "max_size": self.max_size,
             "kwargs": self.connect_options,
@@ -57,21 +60,36 @@ class Settings:
         """Where the pool connects, for messages: the URL without password."""
         return redact_url(self.url)
 
+    @property
+    def replica_target(self) -> str:
+        """Where the replica pool connects, for messages."""
+        return redact_url(self.replica_url or "")
 
-def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options: Any) -> Settings:
-    """Validate a configuration; raise ConfigurationError saying what to fix."""
+
+def resolve(
+    url: str | None,
+    *,
+    replica_url: str | None = None,
+    min_size: int = 1,
+    max_size: int = 10,
+    **options: Any,
+) -> Settings:
+    """Validate a configuration; raise ConfigurationError saying what to fix.
+
+    *url* defaults to ``$DATABASE_URL``, *replica_url* to ``$DATABASE_REPLICA_URL``
+    (an empty string: no replica, whatever the environment says).
+    """
     url = url or os.environ.get("DATABASE_URL")
+    if replica_url is None:
+        replica_url = os.environ.get("DATABASE_REPLICA_URL")
     if not url:
         raise ConfigurationError(
             "no database URL: set the DATABASE_URL environment variable "
             "or call codezest_db.configure(url=...)"
         )
-    try:
-        psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        raise ConfigurationError(
-            f"DATABASE_URL is not a valid PostgreSQL URL: {redact_url(url)}"
-        ) from None
+    _check_url(url, "DATABASE_URL")
+    if replica_url:
+        _check_url(replica_url, "DATABASE_REPLICA_URL")
     sizes_are_ints = all(type(size) is int for size in (min_size, max_size))
     if not (sizes_are_ints and 0 <= min_size <= max_size and max_size >= 1):
         raise ConfigurationError(
@@ -93,7 +111,20 @@ def resolve(url: str | None, *, min_size: int = 1, max_size: int = 10, **options
             f"unknown option(s) {', '.join(sorted(unknown))}: expected a pool option "
             f"({', '.join(sorted(POOL_OPTIONS))}) or a libpq connection parameter"
         )
-    return Settings(url, min_size, max_size, pool_options, connect_options)
+    return Settings(url, replica_url or None, min_size, max_size, pool_options, connect_options)
+
+
+def _check_url(url: str, name: str) -> None:
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        valid = False
+    else:
+        valid = True
+    # Raised outside the except block, so the psycopg error (which may quote
+    # the password) is neither its cause nor its context.
+    if not valid:
+        raise ConfigurationError(f"{name} is not a valid PostgreSQL URL: {redact_url(url)}")
 
 
 def timed_out(settings: Settings | None, timeout: float, exc: Exception) -> ConnectionFailed:

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from codezest_db import migrate
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from codezest_db._resources import queries_dir
 from codezest_db.cli import main
 from codezest_db.tools.check import Finding, check_database
@@ -157,7 +157,7 @@ def test_the_outer_side_of_a_join_is_nullable_unless_asserted(
     email = only(findings, "auth.profile_user", "email")
     assert "auth.users.email is on the outer side of a join" in email.message
     assert "add `-- not null: email`" in email.message
-    asserted = next(spec for spec, _ in load_specs(tmp_path)["auth"] if spec.name == "asserted")
+    asserted = next(spec for spec in load_specs(tmp_path)["auth"] if spec.name == "asserted")
     assert asserted.doc == "The profile's user: the foreign key guarantees one."
 
 

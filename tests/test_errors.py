@@ -12,7 +12,7 @@ import pytest
 
 import codezest_db as db
 from codezest_db import errors, migrate, queries
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from tests.conftest import unique_email
 
 Conn = psycopg.Connection[Any]

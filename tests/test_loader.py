@@ -11,7 +11,7 @@ import pytest
 from psycopg.rows import dict_row, namedtuple_row
 
 from codezest_db import aio, errors, queries
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from codezest_db.models import User
 
 DOMAINS = ["activity", "auth", "learning", "notifications", "payments"]
@@ -72,7 +72,7 @@ def test_folder_per_domain(tmp_path: Path) -> None:
     write(tmp_path / "auth", "a.sql", "-- name: one()$\nselect 1;\n")
     write(tmp_path / "auth", "b.sql", "-- name: two()$\nselect 2;\n")
     specs = load_specs(tmp_path)
-    assert [s.name for s, _ in specs["auth"]] == ["one", "two"]
+    assert [s.name for s in specs["auth"]] == ["one", "two"]
 
 
 @pytest.mark.parametrize(

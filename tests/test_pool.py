@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 import psycopg
@@ -12,6 +13,7 @@ import pytest
 
 import codezest_db as db
 from codezest_db import aio, errors, pool, queries
+from codezest_db._pools import CHECK_AFTER_IDLE, PoolState
 from tests.conftest import unique_email
 
 
@@ -20,9 +22,8 @@ def unconfigured(monkeypatch: pytest.MonkeyPatch) -> Any:
     """No configure() call and no DATABASE_URL."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
     db.close()
-    monkeypatch.setattr(pool, "_settings", None)
-    monkeypatch.setattr(aio, "_settings", None)
-    monkeypatch.setattr(aio, "_pool", None)
+    monkeypatch.setattr(pool, "_state", PoolState("codezest"))
+    monkeypatch.setattr(aio, "_state", PoolState("codezest-aio"))
     yield
     db.close()
 
@@ -72,7 +73,7 @@ def test_bad_configuration_is_refused(kwargs: dict[str, Any], message: str) -> N
 def test_configure_is_lazy_and_accepts_pool_and_libpq_options(database_url: str) -> None:
     db.configure(database_url, min_size=0, max_size=3, max_idle=60, application_name="cz-test")
     try:
-        assert pool._pool is None  # nothing opened yet
+        assert pool._state.primary is None  # nothing opened yet
         with db.connection() as conn:
             name = conn.execute("show application_name").fetchone()
         assert name == ("cz-test",)
@@ -86,7 +87,7 @@ def test_password_never_shows(caplog: pytest.LogCaptureFixture) -> None:
     url = "postgresql://codezest:s3cr3t-pw@127.0.0.1:1/nowhere"
     db.configure(url, min_size=0, max_size=1, timeout=1.0, connect_timeout=1)
     try:
-        assert "s3cr3t-pw" not in repr(pool._settings)
+        assert "s3cr3t-pw" not in repr(pool._state.settings)
         with pytest.raises(errors.ConnectionFailed) as caught, db.connection():
             pass
         assert "s3cr3t-pw" not in str(caught.value)
@@ -158,18 +159,166 @@ def test_close_then_reuse_opens_a_new_pool(configured: str) -> None:
 
 
 def test_a_killed_connection_is_never_handed_out(configured: str) -> None:
-    """The checkout health check replaces connections the server has dropped."""
+    """A connection idle past the window is checked first and replaced if dead."""
     db.configure(configured, min_size=1, max_size=1)
     try:
         with db.connection() as conn:
             pid = conn.info.backend_pid
-        with psycopg.connect(configured, autocommit=True) as admin:
-            admin.execute("select pg_terminate_backend(%s)", (pid,))
+        kill(configured, [pid])
+        time.sleep(CHECK_AFTER_IDLE + 0.2)  # idle past the window: checked at checkout
         with db.connection() as conn:
             assert conn.info.backend_pid != pid
             assert conn.execute("select 1").fetchone() == (1,)
     finally:
         db.close()
+
+
+def test_a_read_meeting_a_dead_connection_is_retried_once(configured: str) -> None:
+    """Within the window a dead connection is handed out once: a read retries on a new one."""
+    db.configure(configured, min_size=1, max_size=1)
+    try:
+        user = queries.auth.create_user(
+            email=unique_email("retry"), password_hash="h", name="R", role="STUDENT"
+        )
+        with db.connection() as conn:
+            pid = conn.info.backend_pid
+        kill(configured, [pid])
+        assert queries.auth.get_user_by_id(id=user.id) == user  # no error: retried
+        with db.connection() as conn:
+            assert conn.info.backend_pid != pid  # the dead one was not handed out again
+    finally:
+        db.close()
+
+
+def test_a_write_meeting_a_dead_connection_is_not_retried(configured: str) -> None:
+    db.configure(configured, min_size=1, max_size=1)
+    try:
+        with db.connection() as conn:
+            pid = conn.info.backend_pid
+        kill(configured, [pid])
+        email = unique_email("no-retry")
+        with pytest.raises(errors.ConnectionFailed):
+            queries.auth.create_user(email=email, password_hash="h", name="W", role="STUDENT")
+        assert queries.auth.get_user_by_email(email=email) is None  # it never ran, once
+        with db.connection() as conn:
+            assert conn.info.backend_pid != pid
+    finally:
+        db.close()
+
+
+def test_a_warm_pool_survives_every_backend_killed(configured: str) -> None:
+    """16 idle connections, all dead: the next calls are served at once, none fails."""
+    db.configure(configured, min_size=16, max_size=16, timeout=2.0)
+    try:
+        pids = warm_up_sync(16)
+        kill(configured, pids)
+        for _ in range(40):
+            assert queries.learning.list_languages() is not None
+        with db.connection() as conn:
+            assert conn.info.backend_pid not in pids
+    finally:
+        db.close()
+
+
+def test_an_async_warm_pool_survives_every_backend_killed(configured: str) -> None:
+    async def main() -> None:
+        aio.configure(configured, min_size=16, max_size=16, timeout=2.0)
+        try:
+            pids = await warm_up_async(16)
+            kill(configured, pids)
+            results = await asyncio.gather(
+                *(aio.queries.learning.list_languages() for _ in range(40))
+            )
+            assert all(r is not None for r in results)
+            async with aio.connection() as conn:
+                assert conn.info.backend_pid not in pids
+        finally:
+            await aio.close()
+
+    asyncio.run(main())
+
+
+def test_an_async_killed_connection_is_never_handed_out(configured: str) -> None:
+    async def main() -> None:
+        aio.configure(configured, min_size=1, max_size=1)
+        try:
+            async with aio.connection() as conn:
+                pid = conn.info.backend_pid
+            kill(configured, [pid])
+            await asyncio.sleep(CHECK_AFTER_IDLE + 0.2)
+            async with aio.connection() as conn:
+                assert conn.info.backend_pid != pid
+                await conn.execute("select 1")
+        finally:
+            await aio.close()
+
+    asyncio.run(main())
+
+
+def test_an_async_read_meeting_a_dead_connection_is_retried_once(configured: str) -> None:
+    async def main() -> None:
+        aio.configure(configured, min_size=1, max_size=1)
+        try:
+            async with aio.connection() as conn:
+                pid = conn.info.backend_pid
+            kill(configured, [pid])
+            assert await aio.queries.learning.list_languages() is not None
+            async with aio.connection() as conn:
+                assert conn.info.backend_pid != pid
+        finally:
+            await aio.close()
+
+    asyncio.run(main())
+
+
+def kill(url: str, pids: list[int]) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("select pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):  # bounded: wait until the server has let them go
+            cur = admin.execute(
+                "select count(*) from pg_stat_activity where pid = any(%s)", (pids,)
+            )
+            row = cur.fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"backends {pids} still alive")
+
+
+def warm_up_sync(n: int) -> list[int]:
+    """Borrow all *n* connections at once (so all exist and are warm); return their pids."""
+    barrier = threading.Barrier(n)
+    pids: list[int] = []
+
+    def borrow() -> None:
+        with db.connection() as conn:
+            pids.append(conn.info.backend_pid)
+            barrier.wait(timeout=10)
+
+    threads = [threading.Thread(target=borrow) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert len(set(pids)) == n
+    return pids
+
+
+async def warm_up_async(n: int) -> list[int]:
+    gate = asyncio.Event()
+    pids: list[int] = []
+
+    async def borrow() -> None:
+        async with aio.connection() as conn:
+            pids.append(conn.info.backend_pid)
+            if len(pids) == n:
+                gate.set()
+            await asyncio.wait_for(gate.wait(), 10)
+
+    await asyncio.gather(*(borrow() for _ in range(n)))
+    assert len(set(pids)) == n
+    return pids
 
 
 def test_async_pool_shared_by_many_tasks(configured: str) -> None:

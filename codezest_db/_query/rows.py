@@ -1,143 +1,122 @@
-"""aiosql driver adapters that build models straight from psycopg rows.
+"""Run one statement and turn its rows into models: sync and asyncio executors.
 
 Each cursor gets its own row factory, so results never depend on the row
-factory of the caller's connection (a dict_row connection works too). Where
-aiosql passes a ``record_class``, these adapters take the psycopg row factory
-made for that query by `model_row`, built once when the queries load; the
-methods without rows take (and ignore) one too, so every call has one shape.
+factory of the caller's connection (a dict_row connection works too). The
+row factory of a query that returns rows is made once per query by
+`model_row`. *prepare* is psycopg's: None lets psycopg prepare a statement
+after a few executions, False never prepares it (a ``plan: custom`` query).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiosql.adapters.apyformat import AsyncPyFormatAdapter
-from aiosql.adapters.pyformat import PyFormatAdapter
 from psycopg import AsyncConnection, Connection
 from psycopg.rows import RowFactory, tuple_row
 from pydantic import BaseModel
 
-_factories: dict[tuple[str, type[BaseModel]], RowFactory[Any]] = {}
+__all__ = [
+    "afetch_all",
+    "afetch_one",
+    "afetch_value",
+    "arowcount",
+    "fetch_all",
+    "fetch_one",
+    "fetch_value",
+    "model_row",
+    "rowcount",
+]
+
+Params = dict[str, Any]
 
 
-def model_row(query_name: str, model: type[BaseModel]) -> RowFactory[Any]:
-    """A psycopg row factory validating each row of *query_name* into *model*.
+def model_row(model: type[BaseModel]) -> RowFactory[Any]:
+    """A psycopg row factory validating each row of one query into *model*.
 
     A query's result columns are fixed by its SQL, so their names are read
     from the first result and reused: building ``cursor.description`` on every
     call costs more than validating the row.
     """
-    key = (query_name, model)
-    factory = _factories.get(key)
-    if factory is None:
-        validate = model.__pydantic_validator__.validate_python
-        makers: list[Callable[[Sequence[Any]], Any]] = []
+    validate = model.__pydantic_validator__.validate_python
+    makers: list[Callable[[Sequence[Any]], Any]] = []
 
-        def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
-            if not makers:
-                names = [column.name for column in cursor.description or ()]
+    def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+        if not makers:
+            names = [column.name for column in cursor.description or ()]
 
-                def make(values: Sequence[Any]) -> Any:
-                    return validate(dict(zip(names, values)))  # noqa: B905 - same columns
+            def make(values: Sequence[Any]) -> Any:
+                return validate(dict(zip(names, values)))  # noqa: B905 - same columns
 
-                makers.append(make)
-            return makers[0]
+            makers.append(make)
+        return makers[0]
 
-        _factories[key] = factory
     return factory
 
 
-class SyncAdapter(PyFormatAdapter):
-    """aiosql's psycopg adapter, with model rows and a fixed row factory."""
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-
-    def select(
-        self,
-        conn: Connection[Any],
-        query_name: str,
-        sql: str,
-        parameters: Any,
-        record_class: Any = None,
-    ) -> Generator[Any, None, None]:
-        with conn.cursor(row_factory=record_class) as cur:
-            cur.execute(sql, parameters)
-            yield from cur.fetchall()
-
-    def select_one(
-        self,
-        conn: Connection[Any],
-        query_name: str,
-        sql: str,
-        parameters: Any,
-        record_class: Any = None,
-    ) -> Any:
-        # Like conn.execute(), the cursor is left to reference counting: a
-        # with-block would cost more than the row's validation saves.
-        cur = conn.cursor(row_factory=record_class)
-        cur.execute(sql, parameters)
-        return cur.fetchone()
-
-    def select_value(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
-    ) -> Any:
-        with conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(sql, parameters)
-            row = cur.fetchone()
-            return None if row is None else row[0]
-
-    def insert_update_delete(
-        self, conn: Connection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
-    ) -> int:
-        with conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(sql, parameters)
-            return cur.rowcount
+def fetch_one(
+    conn: Connection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> Any:
+    # Like conn.execute(), the cursor is left to reference counting: a
+    # with-block would cost more than the row's validation saves.
+    cur = conn.cursor(row_factory=rows)
+    cur.execute(sql, params, prepare=prepare)
+    return cur.fetchone()
 
 
-class AsyncAdapter(AsyncPyFormatAdapter):
-    """The asyncio twin of `SyncAdapter`."""
+def fetch_all(
+    conn: Connection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> list[Any]:
+    cur = conn.cursor(row_factory=rows)
+    cur.execute(sql, params, prepare=prepare)
+    return cur.fetchall()
 
-    def __init__(self) -> None:
-        super().__init__()
 
-    async def select(
-        self,
-        conn: AsyncConnection[Any],
-        query_name: str,
-        sql: str,
-        parameters: Any,
-        record_class: Any = None,
-    ) -> AsyncGenerator[Any, None]:
-        async with conn.cursor(row_factory=record_class) as cur:
-            await cur.execute(sql, parameters)
-            for row in await cur.fetchall():
-                yield row
+def fetch_value(
+    conn: Connection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> Any:
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(sql, params, prepare=prepare)
+    row = cur.fetchone()
+    return None if row is None else row[0]
 
-    async def select_one(
-        self,
-        conn: AsyncConnection[Any],
-        query_name: str,
-        sql: str,
-        parameters: Any,
-        record_class: Any = None,
-    ) -> Any:
-        async with conn.cursor(row_factory=record_class) as cur:
-            await cur.execute(sql, parameters)
-            return await cur.fetchone()
 
-    async def select_value(
-        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
-    ) -> Any:
-        async with conn.cursor(row_factory=tuple_row) as cur:
-            await cur.execute(sql, parameters)
-            row = await cur.fetchone()
-            return None if row is None else row[0]
+def rowcount(
+    conn: Connection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> int:
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(sql, params, prepare=prepare)
+    return cur.rowcount
 
-    async def insert_update_delete(  # type: ignore[override]  # aiosql types it None
-        self, conn: AsyncConnection[Any], query_name: str, sql: str, parameters: Any, _: Any = None
-    ) -> int:
-        async with conn.cursor(row_factory=tuple_row) as cur:
-            await cur.execute(sql, parameters)
-            return cur.rowcount
+
+async def afetch_one(
+    conn: AsyncConnection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> Any:
+    cur = conn.cursor(row_factory=rows)
+    await cur.execute(sql, params, prepare=prepare)
+    return await cur.fetchone()
+
+
+async def afetch_all(
+    conn: AsyncConnection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> list[Any]:
+    cur = conn.cursor(row_factory=rows)
+    await cur.execute(sql, params, prepare=prepare)
+    return await cur.fetchall()
+
+
+async def afetch_value(
+    conn: AsyncConnection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> Any:
+    cur = conn.cursor(row_factory=tuple_row)
+    await cur.execute(sql, params, prepare=prepare)
+    row = await cur.fetchone()
+    return None if row is None else row[0]
+
+
+async def arowcount(
+    conn: AsyncConnection[Any], sql: str, params: Params, rows: Any, prepare: bool | None
+) -> int:
+    cur = conn.cursor(row_factory=tuple_row)
+    await cur.execute(sql, params, prepare=prepare)
+    return cur.rowcount

@@ -34,12 +34,13 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from aiosql.types import QueryDatum, SQLOperationType
+from aiosql.types import SQLOperationType
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, IPvAnyAddress, NaiveDatetime
 
 from .. import enums
-from .._query.load import QuerySpec, load_specs
+from .._query.parse import QuerySpec, domain_files, load_domain
+from .._resources import queries_dir
 from ..errors import QueryError
 from . import scratch
 from .catalog import PgType
@@ -68,13 +69,17 @@ def run_check(url: str | None = None, root: Path | None = None) -> list[Finding]
 
 def check_database(url: str, root: Path | None = None) -> list[Finding]:
     """Every finding about the queries under *root* (default: the shipped ones) on *url*."""
-    try:
-        specs = load_specs(root)
-    except QueryError as exc:
-        return [Finding("", "loading queries", str(exc))]
+    specs: dict[str, list[QuerySpec]] = {}
+    findings: list[Finding] = []
+    for domain, files in domain_files(root or queries_dir()).items():
+        try:  # a broken file is a finding; the other domains are still checked
+            specs[domain] = load_domain(domain, files)
+        except QueryError as exc:
+            findings.append(Finding("", f"loading queries/{domain}", str(exc)))
     with connect(url) as conn:
-        described, findings = describe_queries(conn, specs)
-        broken = {f.query for f in findings}  # already reported: not planned again
+        described, problems = describe_queries(conn, specs)
+        findings.extend(problems)
+        broken = {f.query for f in problems}  # already reported: not planned again
         for entry in described:
             findings.extend(_compare(entry))
         findings.extend(_check_roles(conn, specs, skip=broken))
@@ -299,7 +304,7 @@ def _show(annotation: Any) -> str:
 
 def _check_roles(
     conn: psycopg.Connection[Any],
-    specs: Mapping[str, Sequence[tuple[QuerySpec, QueryDatum]]],
+    specs: Mapping[str, Sequence[QuerySpec]],
     skip: frozenset[str] | set[str] = frozenset(),
 ) -> list[Finding]:
     """Plan each domain's queries as its service's role: privileges are checked then."""
@@ -319,7 +324,7 @@ def _check_roles(
                     )
                 )
                 continue
-            for spec, _ in entries:
+            for spec in entries:
                 if spec.qualname in skip:
                     continue
                 problem = plan_error(conn, spec)

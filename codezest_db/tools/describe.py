@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from aiosql.types import QueryDatum, SQLOperationType
+from aiosql.types import SQLOperationType
 from psycopg import sql
 from psycopg.pq import DiagnosticField, ExecStatus
 
-from .._query.load import QuerySpec
+from .._query.parse import QuerySpec
 from ..errors import ConnectionFailed, redact_url
 from .catalog import Catalog, PgType, TableColumn
 from .plan import Plan
@@ -93,7 +93,7 @@ def connect(url: str) -> psycopg.Connection[Any]:
 
 
 def describe_queries(
-    conn: psycopg.Connection[Any], specs: Mapping[str, Sequence[tuple[QuerySpec, QueryDatum]]]
+    conn: psycopg.Connection[Any], specs: Mapping[str, Sequence[QuerySpec]]
 ) -> tuple[list[Described], list[Finding]]:
     """Prepare and describe every query on *conn* (autocommit); a failure is a finding."""
     catalog = Catalog(conn)
@@ -101,7 +101,7 @@ def describe_queries(
     described: list[Described] = []
     findings: list[Finding] = []
     for entries in specs.values():
-        for spec, _ in entries:
+        for spec in entries:
             result = _describe(conn, catalog, spec, spec.not_null)
             if isinstance(result, Described):
                 described.append(result)
