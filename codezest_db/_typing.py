@@ -180,10 +180,12 @@ class ActivityQueries(Protocol):
         cutoff: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Retention: delete up to batch_size (default 10,000) analytics events that occurred
-        before
-        cutoff; returns how many. Call it until it returns 0 (after
-        drop_event_partitions, only the events of a partly expired month are left).
+        """Retention: delete the oldest analytics events that occurred before cutoff,
+        about batch_size (default 10,000) of them: every event up to the
+        batch_size-th oldest one's time, so a few more when events share it. Returns
+        how many; call it until it returns 0. After drop_event_partitions only the
+        events of a partly expired month are left; one statement reads one time range
+        of the occurred_at index and touches only the partitions it spans.
         """
 
     def record_events(
@@ -332,10 +334,12 @@ class AsyncActivityQueries(Protocol):
         cutoff: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Retention: delete up to batch_size (default 10,000) analytics events that occurred
-        before
-        cutoff; returns how many. Call it until it returns 0 (after
-        drop_event_partitions, only the events of a partly expired month are left).
+        """Retention: delete the oldest analytics events that occurred before cutoff,
+        about batch_size (default 10,000) of them: every event up to the
+        batch_size-th oldest one's time, so a few more when events share it. Returns
+        how many; call it until it returns 0. After drop_event_partitions only the
+        events of a partly expired month are left; one statement reads one time range
+        of the occurred_at index and touches only the partitions it spans.
         """
 
     async def record_events(
@@ -609,10 +613,11 @@ class AuthQueries(Protocol):
         *,
         batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete up to batch_size (default 10,000) each of the sessions that expired
-        or
-        were revoked, and of the reset and verification tokens that expired or were
-        used. Returns how many rows went; call it until it returns 0.
+        """Housekeeping: delete the sessions that expired or were revoked, and the
+        reset and verification tokens that expired or were used, oldest first and
+        about batch_size (default 10,000) of each per call (every one up to the
+        batch_size-th oldest's time). Returns how many rows went; call it until it
+        returns 0.
         """
 
 
@@ -877,10 +882,11 @@ class AsyncAuthQueries(Protocol):
         *,
         batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete up to batch_size (default 10,000) each of the sessions that expired
-        or
-        were revoked, and of the reset and verification tokens that expired or were
-        used. Returns how many rows went; call it until it returns 0.
+        """Housekeeping: delete the sessions that expired or were revoked, and the
+        reset and verification tokens that expired or were used, oldest first and
+        about batch_size (default 10,000) of each per call (every one up to the
+        batch_size-th oldest's time). Returns how many rows went; call it until it
+        returns 0.
         """
 
 
@@ -2293,9 +2299,9 @@ class NotificationsQueries(Protocol):
         older_than: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete up to batch_size (default 10,000) notifications, read or not,
-        created
-        before older_than, oldest first. Returns how many; call it until it returns 0.
+        """Housekeeping: delete the oldest notifications, read or not, created before
+        older_than, about batch_size (default 10,000) of them (every one up to the
+        batch_size-th oldest's time). Returns how many; call it until it returns 0.
         """
 
     def upsert_notification_preference(
@@ -2519,9 +2525,9 @@ class AsyncNotificationsQueries(Protocol):
         older_than: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete up to batch_size (default 10,000) notifications, read or not,
-        created
-        before older_than, oldest first. Returns how many; call it until it returns 0.
+        """Housekeeping: delete the oldest notifications, read or not, created before
+        older_than, about batch_size (default 10,000) of them (every one up to the
+        batch_size-th oldest's time). Returns how many; call it until it returns 0.
         """
 
     async def upsert_notification_preference(
@@ -2788,11 +2794,11 @@ class PaymentsQueries(Protocol):
         ended_before: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Job: end up to batch_size (default 10,000) live subscriptions whose trial (when
-        TRIALING) or
-        paid period ended before ended_before (pass now() minus a grace period):
-        CANCELED when set to cancel at period end, EXPIRED otherwise. Returns how
-        many; call it until it returns 0. Rows another runner holds are skipped.
+        """Job: end the live subscriptions whose trial (when TRIALING) or paid period
+        ended before ended_before (pass now() minus a grace period), about
+        batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+        set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+        until it returns 0.
         """
 
     def record_transaction(
@@ -3178,11 +3184,11 @@ class AsyncPaymentsQueries(Protocol):
         ended_before: datetime.datetime,
         batch_size: int | None = None,
     ) -> int:
-        """Job: end up to batch_size (default 10,000) live subscriptions whose trial (when
-        TRIALING) or
-        paid period ended before ended_before (pass now() minus a grace period):
-        CANCELED when set to cancel at period end, EXPIRED otherwise. Returns how
-        many; call it until it returns 0. Rows another runner holds are skipped.
+        """Job: end the live subscriptions whose trial (when TRIALING) or paid period
+        ended before ended_before (pass now() minus a grace period), about
+        batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+        set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+        until it returns 0.
         """
 
     async def record_transaction(

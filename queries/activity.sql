@@ -115,13 +115,19 @@ select activity.create_event_partitions(:first_month::date, :months::integer);
 select activity.drop_event_partitions(:before::timestamptz);
 
 -- name: delete_events_before(cutoff, batch_size)!
--- Retention: delete up to batch_size (default 10,000) analytics events that occurred before
--- cutoff; returns how many. Call it until it returns 0 (after
--- drop_event_partitions, only the events of a partly expired month are left).
+-- Retention: delete the oldest analytics events that occurred before cutoff,
+-- about batch_size (default 10,000) of them: every event up to the
+-- batch_size-th oldest one's time, so a few more when events share it. Returns
+-- how many; call it until it returns 0. After drop_event_partitions only the
+-- events of a partly expired month are left; one statement reads one time range
+-- of the occurred_at index and touches only the partitions it spans.
 -- optional: batch_size
 delete from activity.analytics_events
  where occurred_at < :cutoff
-   and id = any(array(select id
-                        from activity.analytics_events
-                       where occurred_at < :cutoff
-                       limit coalesce(:batch_size::integer, 10000)));
+   and occurred_at <= coalesce((select occurred_at
+                                  from activity.analytics_events
+                                 where occurred_at < :cutoff
+                                 order by occurred_at
+                                offset coalesce(:batch_size::integer, 10000) - 1
+                                 limit 1),
+                               'infinity');

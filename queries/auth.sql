@@ -237,31 +237,45 @@ select u.id, u.email, u.name, u.role, u.email_verified_at, u.last_login_at, u.cr
    and u.deleted_at is null;
 
 -- name: delete_expired_tokens(batch_size)$
--- Housekeeping: delete up to batch_size (default 10,000) each of the sessions that expired or
--- were revoked, and of the reset and verification tokens that expired or were
--- used. Returns how many rows went; call it until it returns 0.
--- not null: deleted
+-- Housekeeping: delete the sessions that expired or were revoked, and the
+-- reset and verification tokens that expired or were used, oldest first and
+-- about batch_size (default 10,000) of each per call (every one up to the
+-- batch_size-th oldest's time). Returns how many rows went; call it until it
+-- returns 0.
 -- optional: batch_size
+-- not null: deleted
 with sessions as (
   delete from auth.sessions
-   where id = any(array(select id from auth.sessions
-                         where least(expires_at, revoked_at) <= now()
-                         limit coalesce(:batch_size::integer, 10000)
-                           for update skip locked))
+   where least(expires_at, revoked_at) <= coalesce(
+           (select least(expires_at, revoked_at)
+              from auth.sessions
+             where least(expires_at, revoked_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 ), resets as (
   delete from auth.password_resets
-   where id = any(array(select id from auth.password_resets
-                         where least(expires_at, used_at) <= now()
-                         limit coalesce(:batch_size::integer, 10000)
-                           for update skip locked))
+   where least(expires_at, used_at) <= coalesce(
+           (select least(expires_at, used_at)
+              from auth.password_resets
+             where least(expires_at, used_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 ), verifications as (
   delete from auth.email_verifications
-   where id = any(array(select id from auth.email_verifications
-                         where least(expires_at, verified_at) <= now()
-                         limit coalesce(:batch_size::integer, 10000)
-                           for update skip locked))
+   where least(expires_at, verified_at) <= coalesce(
+           (select least(expires_at, verified_at)
+              from auth.email_verifications
+             where least(expires_at, verified_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 )
 select (select count(*) from sessions)

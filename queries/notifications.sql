@@ -74,17 +74,19 @@ delete from notifications.notifications
    and user_id = :user_id;
 
 -- name: delete_old_notifications(older_than, batch_size)!
--- Housekeeping: delete up to batch_size (default 10,000) notifications, read or not, created
--- before older_than, oldest first. Returns how many; call it until it returns 0.
+-- Housekeeping: delete the oldest notifications, read or not, created before
+-- older_than, about batch_size (default 10,000) of them (every one up to the
+-- batch_size-th oldest's time). Returns how many; call it until it returns 0.
 -- optional: batch_size
 delete from notifications.notifications
- where id = any(array(
-         select id
-           from notifications.notifications
-          where created_at < :older_than::timestamptz
-          order by created_at
-          limit coalesce(:batch_size::integer, 10000)
-            for update skip locked));
+ where created_at < :older_than::timestamptz
+   and created_at <= coalesce((select created_at
+                                 from notifications.notifications
+                                where created_at < :older_than::timestamptz
+                                order by created_at
+                               offset coalesce(:batch_size::integer, 10000) - 1
+                                limit 1),
+                              'infinity');
 
 -- name: upsert_notification_preference(user_id, channel, enabled, type)^
 -- record_class: NotificationPreference

@@ -150,25 +150,31 @@ returning id, user_id, plan, status, current_period_start, current_period_end, c
           canceled_at, trial_ends_at, provider, provider_subscription_id, created_at, updated_at;
 
 -- name: expire_subscriptions(ended_before, batch_size)!
--- Job: end up to batch_size (default 10,000) live subscriptions whose trial (when TRIALING) or
--- paid period ended before ended_before (pass now() minus a grace period):
--- CANCELED when set to cancel at period end, EXPIRED otherwise. Returns how
--- many; call it until it returns 0. Rows another runner holds are skipped.
+-- Job: end the live subscriptions whose trial (when TRIALING) or paid period
+-- ended before ended_before (pass now() minus a grace period), about
+-- batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+-- set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+-- until it returns 0.
 -- optional: batch_size
 update payments.subscriptions
    set status = case when cancel_at_period_end
                      then 'CANCELED'::payments."SubscriptionStatus"
                      else 'EXPIRED'::payments."SubscriptionStatus"
                 end
- where id = any(array(
-         select id
-           from payments.subscriptions
-          where status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
-            and coalesce(case when status = 'TRIALING' then trial_ends_at end, current_period_end)
-                < :ended_before::timestamptz
-          limit coalesce(:batch_size::integer, 10000)
-            for update skip locked))
-   and status in ('TRIALING', 'ACTIVE', 'PAST_DUE');
+ where status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
+   and coalesce(case when status = 'TRIALING' then trial_ends_at end, current_period_end)
+       < :ended_before::timestamptz
+   and coalesce(case when status = 'TRIALING' then trial_ends_at end, current_period_end)
+       <= coalesce((select coalesce(case when status = 'TRIALING' then trial_ends_at end,
+                                    current_period_end)
+                      from payments.subscriptions
+                     where status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
+                       and coalesce(case when status = 'TRIALING' then trial_ends_at end,
+                                    current_period_end) < :ended_before::timestamptz
+                     order by 1
+                    offset coalesce(:batch_size::integer, 10000) - 1
+                     limit 1),
+                   'infinity');
 
 -- name: record_transaction(user_id, subscription_id, amount_minor, currency, status, provider_payment_id)^
 -- record_class: Transaction

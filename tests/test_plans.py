@@ -24,7 +24,7 @@ import pytest
 from psycopg import sql
 
 from codezest_db import migrate, queries
-from codezest_db._query.load import load_specs
+from codezest_db._query.parse import load_specs
 from codezest_db.testing import TestServer
 from codezest_db.tools import plans
 from codezest_db.tools.describe import numbered
@@ -271,8 +271,7 @@ def _module(conn: psycopg.Connection[Any]) -> Any:
 def _specs() -> dict[str, Any]:
     out = {}
     for entries in load_specs().values():
-        for entry in entries:
-            spec = entry[0] if isinstance(entry, tuple) else entry
+        for spec in entries:
             out[spec.qualname] = spec
     return out
 
@@ -338,7 +337,7 @@ def test_sixth_and_later_calls_keep_the_custom_plan_speed(
         " where statement = %s",
         (text,),
     ).fetchall()
-    if plans.custom_plan_declared(spec):
+    if spec.custom_plan:
         assert prepared == [], f"{qualname} says `plan: custom` but was prepared"
         return
     assert len(prepared) == 1, prepared  # psycopg prepared it

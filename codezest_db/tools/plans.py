@@ -35,7 +35,7 @@ import psycopg
 from psycopg import sql
 from psycopg.pq import ExecStatus
 
-from .._query.load import QuerySpec, load_specs
+from .._query.parse import QuerySpec, load_specs
 from ..errors import QueryError
 from .catalog import Catalog, PgType
 from .describe import Finding, connect, error_text, finding, numbered
@@ -59,7 +59,6 @@ BATCH = 1_000
 
 _TABLE = re.compile(r"\b(?:from|update|into|join)\s+(\w+)\.(\w+)", re.I)
 _KEYSET = re.compile(r"\((\w+),\s*id\)\s*<\s*\(\s*coalesce\(\s*%\((\w+)\)s", re.I)
-_CUSTOM = re.compile(r"^\s*--\s*plan\s*:\s*custom\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -87,26 +86,14 @@ def check_plans(url: str, root: Path | None = None) -> list[Finding]:
     return findings
 
 
-def _specs(loaded: dict[str, Any]) -> Iterator[QuerySpec]:
-    # load_specs gives (spec, datum) pairs today and bare specs after the loader rework.
+def _specs(loaded: dict[str, list[QuerySpec]]) -> Iterator[QuerySpec]:
     for entries in loaded.values():
-        for entry in entries:
-            yield entry[0] if isinstance(entry, tuple) else entry
+        yield from entries
 
 
 def custom_plan_declared(spec: QuerySpec) -> bool:
     """Whether the query's doc comment has the line ``-- plan: custom``."""
-    path, _, line = spec.source.rpartition(":")
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()[int(line) :]
-    except (OSError, ValueError):
-        return False
-    for text in lines:
-        if not text.lstrip().startswith("--") or "name:" in text:
-            return False
-        if _CUSTOM.match(text):
-            return True
-    return False
+    return spec.custom_plan
 
 
 def _check(

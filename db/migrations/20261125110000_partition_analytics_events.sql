@@ -27,10 +27,11 @@ create table activity.analytics_events (
 create index analytics_events_name_occurred_at_id_idx on activity.analytics_events (name, occurred_at, id);
 -- A user's events (count_user_events_by_day): index-only with name included.
 create index analytics_events_user_id_occurred_at_idx on activity.analytics_events (user_id, occurred_at) include (name) where user_id is not null;
--- Time ranges (delete_events_before's batches): events arrive roughly in time
--- order, so a BRIN index is a few pages per partition where a btree would be
--- as large as the primary key (bench/bench_event_indexes.py measures both).
-create index analytics_events_occurred_at_brin on activity.analytics_events using brin (occurred_at);
+-- Time ranges: delete_events_before finds its batch's bound by reading this
+-- index in order, then deletes one range. Events arrive roughly in time order,
+-- so inserts land at the right edge. (A BRIN index is far smaller but cannot
+-- return rows in order: bench/bench_event_indexes.py measures both.)
+create index analytics_events_occurred_at_idx on activity.analytics_events (occurred_at);
 comment on table activity.analytics_events is 'Raw product analytics events, bulk-ingested with COPY. Append-only. Partitioned by month of occurred_at (analytics_events_pYYYY_MM, plus analytics_events_default for months without a partition); primary key (id, occurred_at) because a partitioned table''s key must hold its partition key.';
 comment on column activity.analytics_events.name is 'Event name, e.g. page_view or quiz_started.';
 comment on column activity.analytics_events.user_id is 'auth.users.id of the actor, null for anonymous events (no foreign key: another service''s schema).';

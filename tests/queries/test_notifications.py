@@ -107,6 +107,20 @@ def test_delete_old_notifications_works_in_batches_oldest_first(conn: Conn) -> N
     assert len(notes.list_notifications(conn, user_id=user_id, limit=10)) == 2
 
 
+def test_delete_old_notifications_never_stalls_on_equal_times(conn: Conn) -> None:
+    """A batch ends at a time, not a row: rows sharing it all go, so a loop ends."""
+    conn.execute("delete from notifications.notifications")
+    user_id = uuid.uuid4()
+    made = [notify(conn, user_id) for _ in range(5)]  # one transaction: one created_at
+    conn.execute(
+        "update notifications.notifications set created_at = created_at - interval '100 days'"
+        " where id = any(%s)",
+        ([n.id for n in made],),
+    )
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 5
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 0
+
+
 def test_delete_one_and_old_notifications(conn: Conn) -> None:
     conn.execute("delete from notifications.notifications")
     user_id = uuid.uuid4()
