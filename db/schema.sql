@@ -2740,17 +2740,17 @@ CREATE INDEX analytics_events_default_name_occurred_at_id_idx ON activity.analyt
 
 
 --
--- Name: analytics_events_occurred_at_brin; Type: INDEX; Schema: activity; Owner: -
+-- Name: analytics_events_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_occurred_at_brin ON ONLY activity.analytics_events USING brin (occurred_at);
+CREATE INDEX analytics_events_occurred_at_idx ON ONLY activity.analytics_events USING btree (occurred_at);
 
 
 --
 -- Name: analytics_events_default_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_default_occurred_at_idx ON activity.analytics_events_default USING brin (occurred_at);
+CREATE INDEX analytics_events_default_occurred_at_idx ON activity.analytics_events_default USING btree (occurred_at);
 
 
 --
@@ -2778,7 +2778,7 @@ CREATE INDEX analytics_events_p2026_11_name_occurred_at_id_idx ON activity.analy
 -- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_p2026_11_occurred_at_idx ON activity.analytics_events_p2026_11 USING brin (occurred_at);
+CREATE INDEX analytics_events_p2026_11_occurred_at_idx ON activity.analytics_events_p2026_11 USING btree (occurred_at);
 
 
 --
@@ -2799,7 +2799,7 @@ CREATE INDEX analytics_events_p2026_12_name_occurred_at_id_idx ON activity.analy
 -- Name: analytics_events_p2026_12_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_p2026_12_occurred_at_idx ON activity.analytics_events_p2026_12 USING brin (occurred_at);
+CREATE INDEX analytics_events_p2026_12_occurred_at_idx ON activity.analytics_events_p2026_12 USING btree (occurred_at);
 
 
 --
@@ -3167,7 +3167,7 @@ ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION a
 -- Name: analytics_events_default_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
 --
 
-ALTER INDEX activity.analytics_events_occurred_at_brin ATTACH PARTITION activity.analytics_events_default_occurred_at_idx;
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_default_occurred_at_idx;
 
 
 --
@@ -3195,7 +3195,7 @@ ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION a
 -- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
 --
 
-ALTER INDEX activity.analytics_events_occurred_at_brin ATTACH PARTITION activity.analytics_events_p2026_11_occurred_at_idx;
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_occurred_at_idx;
 
 
 --
@@ -3223,7 +3223,7 @@ ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION a
 -- Name: analytics_events_p2026_12_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
 --
 
-ALTER INDEX activity.analytics_events_occurred_at_brin ATTACH PARTITION activity.analytics_events_p2026_12_occurred_at_idx;
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_12_occurred_at_idx;
 
 
 --
