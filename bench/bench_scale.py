@@ -13,7 +13,10 @@ run sees the same rows.
 Before, the job queries did all their work in one statement; after, one
 statement does one batch (10,000 rows) and the caller loops: the table shows
 the one statement (how long its locks are held) and, for the jobs, the rows
-it changed.
+it changed. With --loops URL (a copy of *after*: ``create database ... template``),
+each job then also runs to the end as a service would (the caller's loop, one
+committed batch per call; for events drop_event_partitions first), once: the
+total work, against the one statement before.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -153,8 +157,54 @@ def _summary(document: dict[str, Any]) -> tuple[float, int, int]:
     buffers = int(plan.get("Shared Hit Blocks", 0)) + int(plan.get("Shared Read Blocks", 0))
     rows = int(plan.get("Actual Rows", 0))
     if plan.get("Node Type") == "ModifyTable":
-        rows = sum(int(p.get("Actual Rows", 0)) for p in plan.get("Plans", ()))
+        rows = sum(
+            int(p.get("Actual Rows", 0))
+            for p in plan.get("Plans", ())
+            if p.get("Parent Relationship") not in ("InitPlan", "SubPlan")
+        )
     return float(document["Execution Time"]), buffers, rows
+
+
+LOOPS: dict[str, Callable[[psycopg.Connection[Any]], int]] = {
+    "expire_subscriptions": lambda c: _loop(
+        lambda: _q(c, "payments", "expire_subscriptions", ended_before=NOW - timedelta(days=1))
+    ),
+    "delete_expired_tokens": lambda c: _loop(lambda: _q(c, "auth", "delete_expired_tokens")),
+    "delete_events_before (60 days)": lambda c: (
+        _q(c, "activity", "drop_event_partitions", before=NOW - timedelta(days=60)) * 0
+        + _loop(lambda: _q(c, "activity", "delete_events_before", cutoff=NOW - timedelta(days=60)))
+    ),
+    "delete_old_notifications (90 days)": lambda c: _loop(
+        lambda: _q(
+            c, "notifications", "delete_old_notifications", older_than=NOW - timedelta(days=90)
+        )
+    ),
+}
+
+
+def _q(conn: psycopg.Connection[Any], domain: str, name: str, **params: Any) -> int:
+    from codezest_db import queries
+
+    return int(getattr(getattr(queries, domain), name)(conn, **params))
+
+
+def _loop(step: Callable[[], int]) -> int:
+    total = 0
+    while done := step():
+        total += done
+    return total
+
+
+def loops(url: str) -> None:
+    """Each job to the end, a batch per transaction as a service runs it: this
+    deletes and expires rows for good, so give it a copy of the database."""
+    print("\nafter, the whole job (the caller's loop, each batch committed), once:")
+    with psycopg.connect(url, autocommit=True) as conn:
+        for label, job in LOOPS.items():
+            started = time.perf_counter()
+            rows = job(conn)
+            elapsed = time.perf_counter() - started
+            print(f"  {label:<36} {elapsed * 1000:>10.0f} ms {rows:>9} rows")
 
 
 def main() -> None:
@@ -162,6 +212,9 @@ def main() -> None:
     parser.add_argument("--before", required=True)
     parser.add_argument("--after", required=True)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--loops", metavar="URL", help="then run each job's whole loop on URL (a copy: it deletes)"
+    )
     args = parser.parse_args()
     after_sql = _after_sql()
     with psycopg.connect(args.before) as old, psycopg.connect(args.after) as new:
@@ -188,6 +241,8 @@ def main() -> None:
                 )
             ratio = medians["before"] / medians["after"] if medians["after"] else float("inf")
             print(f"{'':<36} {'ratio':<6} {'before / after':<28} {ratio:>9.1f}x")
+    if args.loops:
+        loops(args.loops)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,7 +46,6 @@ __all__ = [
     "LARGE_ROWS",
     "Measured",
     "check_plans",
-    "custom_plan_declared",
     "measure",
 ]
 
@@ -91,11 +90,6 @@ def _specs(loaded: dict[str, list[QuerySpec]]) -> Iterator[QuerySpec]:
         yield from entries
 
 
-def custom_plan_declared(spec: QuerySpec) -> bool:
-    """Whether the query's doc comment has the line ``-- plan: custom``."""
-    return spec.custom_plan
-
-
 def _check(
     conn: psycopg.Connection[Any], catalog: Catalog, sizes: dict[str, float], spec: QuerySpec
 ) -> list[Finding]:
@@ -103,11 +97,10 @@ def _check(
         custom, generic = measure(conn, catalog, spec)
     except psycopg.Error as exc:
         return [finding(spec, f"cannot plan it on this database: {error_text(exc, [])}")]
-    tagged = custom_plan_declared(spec)
     findings = _problems(spec, custom, sizes, "custom")
-    if not tagged:
-        seen = {f.message for f in findings}
-        findings += [f for f in _problems(spec, generic, sizes, "generic") if f.message not in seen]
+    if not spec.custom_plan:  # prepared: from the sixth call it may run the generic plan
+        if not findings:  # the same problem in both plans is said once
+            findings = _problems(spec, generic, sizes, "generic")
         if (
             custom.analyzed
             and generic.buffers >= GENERIC_FLOOR
@@ -349,7 +342,3 @@ _DEFAULTS: dict[str, Any] = {
     "date": lambda: date.today() - timedelta(days=30),
     "bpchar": lambda: "USD",
 }
-
-
-def findings_text(findings: Iterable[Finding]) -> str:
-    return "\n".join(str(f) for f in findings)
