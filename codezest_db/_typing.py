@@ -1335,6 +1335,7 @@ class LearningQueries(Protocol):
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+
         Submissions ---------------------------------------------------------------
         """
 
@@ -1988,6 +1989,7 @@ class AsyncLearningQueries(Protocol):
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+
         Submissions ---------------------------------------------------------------
         """
 

@@ -2873,10 +2873,10 @@ CREATE INDEX sessions_done_at_idx ON auth.sessions USING btree (LEAST(expires_at
 
 
 --
--- Name: sessions_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+-- Name: sessions_user_id_created_at_id_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
-CREATE INDEX sessions_user_id_idx ON auth.sessions USING btree (user_id);
+CREATE INDEX sessions_user_id_created_at_id_idx ON auth.sessions USING btree (user_id, created_at, id);
 
 
 --
@@ -3238,6 +3238,13 @@ ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_e
 --
 
 ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_12_user_id_occurred_at_name_idx;
+
+
+--
+-- Name: analytics_events_day_name; Type: STATISTICS; Schema: activity; Owner: -
+--
+
+CREATE STATISTICS activity.analytics_events_day_name (ndistinct) ON name, ((occurred_at AT TIME ZONE 'UTC'::text)::date) FROM activity.analytics_events;
 
 
 --

@@ -62,6 +62,7 @@ having sum(count) <> 0
 -- record_class: EventCountRow
 -- How many events of each name one user had per UTC day, for the days since ..
 -- until - 1 (dates), ordered by day, then name (index-only on the user's events).
+-- plan: custom
 -- not null: day
 select name, (occurred_at at time zone 'UTC')::date as day, count(*) as count
   from activity.analytics_events

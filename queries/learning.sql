@@ -505,6 +505,7 @@ select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at,
 -- record_class: MaterialProgress
 -- A learner's progress rows for the live materials of a module, by material
 -- position; a material not started yet has no row.
+-- plan: custom
 select p.id, p.user_id, p.material_id, p.status, p.completed_at, p.created_at, p.updated_at
   from learning.material_progress p
   join learning.materials ma on ma.id = p.material_id

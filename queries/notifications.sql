@@ -54,6 +54,7 @@ select count(*)
 -- name: mark_notification_read(user_id, id)!
 -- Mark one of the user's notifications read. Returns 1, or 0 when it was read
 -- already or is not the user's.
+-- plan: custom
 update notifications.notifications
    set read_at = now()
  where id = :id

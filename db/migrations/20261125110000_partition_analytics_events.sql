@@ -32,6 +32,11 @@ create index analytics_events_user_id_occurred_at_idx on activity.analytics_even
 -- so inserts land at the right edge. (A BRIN index is far smaller but cannot
 -- return rows in order: bench/bench_event_indexes.py measures both.)
 create index analytics_events_occurred_at_idx on activity.analytics_events (occurred_at);
+-- Per-day groups of (day, name): without these statistics PostgreSQL guesses
+-- millions of groups where there are a few thousand, and sorts (on disk)
+-- instead of hashing (count_user_events_by_day for a heavy user).
+create statistics activity.analytics_events_day_name (ndistinct)
+  on ((occurred_at at time zone 'UTC')::date), name from activity.analytics_events;
 comment on table activity.analytics_events is 'Raw product analytics events, bulk-ingested with COPY. Append-only. Partitioned by month of occurred_at (analytics_events_pYYYY_MM, plus analytics_events_default for months without a partition); primary key (id, occurred_at) because a partitioned table''s key must hold its partition key.';
 comment on column activity.analytics_events.name is 'Event name, e.g. page_view or quiz_started.';
 comment on column activity.analytics_events.user_id is 'auth.users.id of the actor, null for anonymous events (no foreign key: another service''s schema).';

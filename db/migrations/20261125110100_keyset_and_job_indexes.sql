@@ -5,6 +5,10 @@
 -- columns after the equality columns; the scan then starts at the bound and
 -- reads one page's rows at any depth. These replace the indexes without id.
 
+-- list_user_sessions: a user's sessions in order, without a sort.
+drop index auth.sessions_user_id_idx;
+create index sessions_user_id_created_at_id_idx on auth.sessions (user_id, created_at, id);
+
 drop index activity.user_activities_user_id_created_at_idx;
 create index user_activities_user_id_created_at_id_idx on activity.user_activities (user_id, created_at, id);
 
@@ -82,3 +86,6 @@ create index assignment_submissions_user_id_created_at_idx on learning.assignmen
 
 drop index activity.user_activities_user_id_created_at_id_idx;
 create index user_activities_user_id_created_at_idx on activity.user_activities (user_id, created_at desc);
+
+drop index auth.sessions_user_id_created_at_id_idx;
+create index sessions_user_id_idx on auth.sessions (user_id);
