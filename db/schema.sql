@@ -551,12 +551,12 @@ SET default_tablespace = '';
 --
 
 CREATE TABLE activity.analytics_events (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null1 NOT NULL,
-    name text CONSTRAINT analytics_events_name_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    name text NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null1 NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null1 NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 )
@@ -605,12 +605,12 @@ SET default_table_access_method = heap;
 --
 
 CREATE TABLE activity.analytics_events_default (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null1 NOT NULL,
-    name text CONSTRAINT analytics_events_name_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null1 NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null1 NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
@@ -628,12 +628,12 @@ COMMENT ON TABLE activity.analytics_events_default IS 'Events of months without 
 --
 
 CREATE TABLE activity.analytics_events_p2026_11 (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null1 NOT NULL,
-    name text CONSTRAINT analytics_events_name_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null1 NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null1 NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
@@ -644,12 +644,12 @@ CREATE TABLE activity.analytics_events_p2026_11 (
 --
 
 CREATE TABLE activity.analytics_events_p2026_12 (
-    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null1 NOT NULL,
-    name text CONSTRAINT analytics_events_name_not_null1 NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null1 NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null1 NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );

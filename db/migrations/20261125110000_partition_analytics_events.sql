@@ -9,6 +9,24 @@
 
 alter table activity.analytics_events rename to analytics_events_unpartitioned;
 alter table activity.analytics_events_unpartitioned rename constraint analytics_events_pkey to analytics_events_unpartitioned_pkey;
+-- PostgreSQL 18 names NOT NULL constraints after their table: name them after
+-- the table's current name, so that the table created next gets the plain names
+-- (a dump then reads the same on every server).
+do $$
+declare
+  c record;
+begin
+  for c in
+    select con.conname, a.attname
+      from pg_constraint con
+      join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
+     where con.conrelid = 'activity.analytics_events_unpartitioned'::regclass and con.contype = 'n'
+  loop
+    execute format('alter table activity.analytics_events_unpartitioned rename constraint %I to %I',
+                   c.conname, 'analytics_events_unpartitioned_' || c.attname || '_not_null');
+  end loop;
+end
+$$;
 drop index activity.analytics_events_name_occurred_at_idx;
 drop index activity.analytics_events_user_id_occurred_at_idx;
 
@@ -215,6 +233,24 @@ alter table activity.analytics_events_unpartitioned rename to analytics_events;
 alter table activity.analytics_events rename constraint analytics_events_unpartitioned_pkey to analytics_events_pkey;
 alter table activity.analytics_events rename constraint analytics_events_unpartitioned_name_check to analytics_events_name_check;
 alter table activity.analytics_events rename constraint analytics_events_unpartitioned_properties_check to analytics_events_properties_check;
+-- PostgreSQL 18 names NOT NULL constraints after their table: name them after
+-- the table's current name, so that the table created next gets the plain names
+-- (a dump then reads the same on every server).
+do $$
+declare
+  c record;
+begin
+  for c in
+    select con.conname, a.attname
+      from pg_constraint con
+      join pg_attribute a on a.attrelid = con.conrelid and a.attnum = con.conkey[1]
+     where con.conrelid = 'activity.analytics_events'::regclass and con.contype = 'n'
+  loop
+    execute format('alter table activity.analytics_events rename constraint %I to %I',
+                   c.conname, 'analytics_events_' || c.attname || '_not_null');
+  end loop;
+end
+$$;
 create index analytics_events_name_occurred_at_idx on activity.analytics_events (name, occurred_at);
 create index analytics_events_user_id_occurred_at_idx on activity.analytics_events (user_id, occurred_at desc) where user_id is not null;
 comment on table activity.analytics_events is 'Raw product analytics events, bulk-ingested with COPY. Append-only.';
