@@ -14,6 +14,10 @@ Without --url it runs on a throwaway embedded PostgreSQL (unix socket).
           ``select(UserRow).where(...)`` -> a mapped ``UserRow``.
 
 Targets (issue 2): ours <= 1.10x raw, and <= 0.5x orm.
+
+It also times the parameter check alone (names, then the PostgreSQL types of
+`codezest_db._query.signatures`) with and without its type checks, as a share
+of a whole call (issue 10: a few percent at most).
 """
 
 import argparse
@@ -80,6 +84,31 @@ def measure(call: Callable[[int], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls * 1e6
 
 
+def check_cost(emails: list[str], call_us: float, calls: int = 200_000) -> None:
+    """The parameter check of create_user (four typed parameters, one enum) alone."""
+    from codezest_db._query.call import _Params
+
+    spec = queries.auth.create_user.spec
+    typed = _Params(spec.qualname, spec.params, spec.optional)
+    untyped = _Params(spec.qualname, spec.params, spec.optional)
+    untyped.types = None
+    values = {"email": emails[0], "password_hash": "h", "name": "N", "role": "STUDENT"}
+    timings: dict[str, list[float]] = {"with types": [], "names only": []}
+    for _ in range(5):
+        for name, check in (("with types", typed), ("names only", untyped)):
+            start = time.perf_counter()
+            for _ in range(calls):
+                check(values)
+            timings[name].append((time.perf_counter() - start) / calls * 1e6)
+    with_types = statistics.median(timings["with types"])
+    names_only = statistics.median(timings["names only"])
+    extra = with_types - names_only
+    print(
+        f"parameter check of create_user: {with_types:.2f} us with types, {names_only:.2f} us "
+        f"names only: the type check adds {extra:.2f} us = {extra / call_us:.1%} of a call"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="a PostgreSQL URL (default: embedded, throwaway)")
@@ -120,6 +149,7 @@ def main() -> None:
     print(f"server {version}, {args.rounds} rounds x {args.calls} calls; microseconds per call")
     for name, times in results.items():
         print(f"  {name:15} best {best[name]:7.1f}  median {statistics.median(times):7.1f}")
+    check_cost(emails, statistics.median(results["codezest-db"]))
     ours_us, raw_us, orm_us = best["codezest-db"], best["raw psycopg"], best["SQLAlchemy ORM"]
     print(f"codezest-db / raw psycopg = {ours_us / raw_us:.3f}x (target <= 1.10x)")
     print(f"codezest-db / ORM         = {ours_us / orm_us:.3f}x (target <= 0.50x)")

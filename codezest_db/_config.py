@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from psycopg import pq
 
+from . import _env
 from .errors import ConfigurationError, ConnectionFailed, redact_url
 
 # Options of psycopg_pool's pools; any other option is a libpq connection
@@ -70,21 +70,28 @@ def resolve(
     url: str | None,
     *,
     replica_url: str | None = None,
-    min_size: int = 1,
-    max_size: int = 10,
+    min_size: int | None = None,
+    max_size: int | None = None,
     **options: Any,
 ) -> Settings:
     """Validate a configuration; raise ConfigurationError saying what to fix.
 
     *url* defaults to ``$DATABASE_URL``, *replica_url* to ``$DATABASE_REPLICA_URL``
-    (an empty string: no replica, whatever the environment says).
+    (an empty string: no replica, whatever the environment says). What is not
+    given comes from the environment or a .env file (`_env`): the URLs, and
+    the pool options as ``CODEZEST_DB_*`` variables.
     """
-    url = url or os.environ.get("DATABASE_URL")
+    url = url or _env.getenv("DATABASE_URL")
     if replica_url is None:
-        replica_url = os.environ.get("DATABASE_REPLICA_URL")
+        replica_url = _env.getenv("DATABASE_REPLICA_URL")
+    from_env = _env.pool_settings()
+    env_min, env_max = from_env.pop("min_size", 1), from_env.pop("max_size", 10)
+    min_size = env_min if min_size is None else min_size
+    max_size = env_max if max_size is None else max_size
+    options = {**from_env, **options}
     if not url:
         raise ConfigurationError(
-            "no database URL: set the DATABASE_URL environment variable "
+            "no database URL: set DATABASE_URL (in the environment or a .env file) "
             "or call codezest_db.configure(url=...)"
         )
     _check_url(url, "DATABASE_URL")

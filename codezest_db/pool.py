@@ -18,11 +18,11 @@ from typing import Any
 
 import psycopg
 from psycopg import pq
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config
 from ._pools import Liveness, PoolState, lost, pool_kwargs
-from .errors import ConfigurationError, ConnectionFailed
+from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 
 __all__ = ["close", "configure", "connection", "get_pool", "pool_stats", "run", "transaction"]
 
@@ -36,8 +36,8 @@ def configure(
     url: str | None = None,
     *,
     replica_url: str | None = None,
-    min_size: int = 1,
-    max_size: int = 10,
+    min_size: int | None = None,
+    max_size: int | None = None,
     **options: Any,
 ) -> None:
     """Set the URLs and pool options; the default URL is ``$DATABASE_URL``.
@@ -99,6 +99,8 @@ def _checkout(pool: Pool, liveness: Liveness, timeout: float | None) -> Connecti
             conn = pool.getconn(max(deadline - monotonic(), 0.0))
         except PoolTimeout as exc:
             raise _config.timed_out(_state.settings, wait, exc) from exc
+        except TooManyRequests as exc:  # max_waiting callers already queued
+            raise from_psycopg(exc) from exc
         if not liveness.needs_check(conn):
             return conn
         try:
@@ -135,6 +137,7 @@ def run(
     that meets a dead connection is retried once on a fresh one. A write runs
     once: it is never retried.
     """
+    get_pool()  # the process's pools exist before routing asks for the replica
     if _state.use_replica(reads):
         try:
             return _run_on(True, execute, reads, sql, params, rows, prepare)

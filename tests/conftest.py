@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 
-from codezest_db import models, queries
+from codezest_db import aio, models, queries
 
-pytest_plugins = ["codezest_db.testing"]
+pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
+
+
+T = TypeVar("T")
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(main)``, closing the asyncio pool in that loop even if *main* fails.
+
+    A pool left open when its loop ends cannot be closed any more; its workers
+    would outlive the test.
+    """
+
+    async def closing() -> T:
+        try:
+            return await main
+        finally:
+            await aio.close()
+
+    return asyncio.run(closing())
 
 
 def unique_email(prefix: str = "user") -> str:

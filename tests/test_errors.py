@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ import psycopg
 import pytest
 
 import codezest_db as db
-from codezest_db import errors, migrate, queries
+from codezest_db import aio, errors, migrate, queries
 from codezest_db._query.parse import load_specs
 from tests.conftest import unique_email
 
@@ -19,19 +22,26 @@ Conn = psycopg.Connection[Any]
 
 
 def test_the_tree() -> None:
-    for cls in (
-        errors.ConfigurationError,
-        errors.ConnectionFailed,
-        errors.MigrationError,
-        errors.QueryError,
-        errors.AlreadyExists,
-        errors.MissingReference,
-        errors.ConstraintViolation,
-        errors.InvalidParameters,
-    ):
+    classes = [
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, errors.DatabaseError)
+    ]
+    assert set(classes) == {getattr(errors, name) for name in errors.__all__ if name[0].isupper()}
+    for cls in classes:
         assert issubclass(cls, errors.DatabaseError)
         assert cls.__module__ == "codezest_db.errors"
+        # The module docstring draws every class in its tree.
+        assert re.search(rf"\s{cls.__name__}\s", errors.__doc__ or ""), cls
     assert issubclass(errors.InvalidParameters, ValueError)
+    assert issubclass(errors.StatementTimeout, errors.QueryCanceled)
+
+
+def test_the_docs_table_names_every_class() -> None:
+    table = (Path(__file__).parent.parent / "docs" / "errors.md").read_text()
+    for name in errors.__all__:
+        if name[0].isupper() and name != "DatabaseError":
+            assert f"`{name}`" in table, name
 
 
 @pytest.fixture
@@ -67,26 +77,153 @@ def test_missing_reference(autocommit: Conn) -> None:
     still_usable(autocommit)
 
 
+def test_constraint_violation(autocommit: Conn) -> None:
+    values = {"email": "not-an-email", "password_hash": "h", "name": "N", "role": "STUDENT"}
+    with pytest.raises(errors.ConstraintViolation) as caught:
+        queries.auth.create_user(autocommit, **values)
+    assert isinstance(caught.value.__cause__, psycopg.errors.CheckViolation)
+    still_usable(autocommit)
+
+
 @pytest.mark.parametrize(
-    ("fields", "cause"),
+    ("query", "fields", "message"),
     [
-        ({"email": "not-an-email"}, psycopg.errors.CheckViolation),
-        ({"role": "GOD"}, psycopg.errors.InvalidTextRepresentation),
-        ({"name": None}, psycopg.errors.NotNullViolation),
+        ("create_user", {"role": "GOD"}, r"role expects a Role \(STUDENT, INSTRUCTOR, ADMIN\)"),
+        ("create_user", {"name": None}, "name cannot be None"),
+        ("create_user", {"name": ["x", "y"]}, "name expects text .* got list of 2 items"),
+        ("create_user", {"password_hash": {"a": 1}}, "password_hash expects text"),
+        ("get_user_by_id", {"id": "not-a-uuid"}, "id expects a uuid"),
+        ("list_users", {"limit": None}, "limit cannot be None"),
+        ("list_users", {"limit": 2.5}, "limit expects an integer .* got float"),
+        ("list_users", {"limit": True}, "limit expects an integer .* got bool"),
     ],
 )
-def test_constraint_violation(autocommit: Conn, fields: dict[str, Any], cause: type) -> None:
-    values = {"email": unique_email(), "password_hash": "h", "name": "N", "role": "STUDENT"}
+def test_bad_values_are_refused_before_anything_is_sent(
+    database_url: str, query: str, fields: dict[str, Any], message: str
+) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()  # any send would fail: the check comes first
+    values: dict[str, Any] = {
+        "create_user": {
+            "email": unique_email(),
+            "password_hash": "h",
+            "name": "N",
+            "role": "STUDENT",
+        },
+        "get_user_by_id": {"id": uuid.uuid4()},
+        "list_users": {"limit": 10},
+    }[query]
+    with pytest.raises(errors.InvalidValue, match=message) as caught:
+        getattr(queries.auth, query)(closed, **{**values, **fields})
+    assert isinstance(caught.value, errors.ConstraintViolation)  # bad enum, malformed input
+    assert isinstance(caught.value, errors.InvalidParameters)  # nothing was sent
+
+
+def test_an_oversized_value_is_refused_with_its_size(database_url: str) -> None:
+    closed = psycopg.connect(database_url)
+    closed.close()
+    huge = "x" * 10_000_000
+    with pytest.raises(errors.InvalidValue, match="got str of 10000000 characters") as caught:
+        queries.auth.create_user(closed, email=huge, password_hash="h", name="N", role="STUDENT")
+    assert len(str(caught.value)) < 300  # never the whole value
+    with pytest.raises(errors.InvalidValue, match="at most 1024 characters"):
+        queries.auth.get_user_by_id(closed, id=huge)
+
+
+def test_money_is_never_rounded(conn: Conn) -> None:
+    with pytest.raises(errors.InvalidValue, match="amount_minor expects an integer"):
+        queries.payments.record_transaction(
+            conn,
+            user_id=uuid.uuid4(),
+            subscription_id=None,
+            amount_minor=1999.5,
+            currency="INR",
+            status="SUCCEEDED",
+            provider_payment_id=f"pi_{uuid.uuid4().hex}",
+        )
+
+
+def test_a_value_too_large_for_its_index_is_a_constraint_violation(autocommit: Conn) -> None:
+    user = queries.auth.create_user(
+        autocommit, email=unique_email(), password_hash="h", name="N", role="STUDENT"
+    )
+    expires = datetime.now(UTC) + timedelta(days=1)
+    # Random, so it cannot compress below the btree limit of token_hash's index.
     with pytest.raises(errors.ConstraintViolation) as caught:
-        queries.auth.create_user(autocommit, **{**values, **fields})
-    assert isinstance(caught.value.__cause__, cause)
+        queries.auth.create_session(
+            autocommit, user_id=user.id, token_hash=os.urandom(6000).hex(), expires_at=expires
+        )
+    assert type(caught.value) is errors.ConstraintViolation
+    assert caught.value.sqlstate == "54000"
     still_usable(autocommit)
 
 
-def test_malformed_input_is_a_constraint_violation(autocommit: Conn) -> None:
-    with pytest.raises(errors.ConstraintViolation):
-        queries.auth.get_user_by_id(autocommit, id="not-a-uuid")
+def test_a_nul_byte_is_an_invalid_value(autocommit: Conn) -> None:
+    # Text passes the parameter check; psycopg refuses it before sending,
+    # since PostgreSQL text cannot hold NUL.
+    with pytest.raises(errors.InvalidValue) as caught:
+        queries.auth.get_user_by_email(autocommit, email="a\x00@example.com")
+    assert caught.value.sqlstate is None
+    assert type(caught.value.__cause__) is psycopg.DataError
     still_usable(autocommit)
+
+
+def test_a_value_psycopg_cannot_send_is_an_invalid_value(autocommit: Conn) -> None:
+    # The query layer refuses it first; plain psycopg (a connection() block) says the same.
+    with pytest.raises(psycopg.ProgrammingError, match="cannot adapt type 'object'") as raw:
+        autocommit.execute("select %s", (object(),))
+    assert type(errors.from_psycopg(raw.value)) is errors.InvalidValue
+    still_usable(autocommit)
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "sqlstate"),
+    [
+        ("select lower(%s)", (5,), "42883"),  # no such function for that type
+        ("update auth.users set id = %s where false", (5,), "42804"),  # datatype mismatch
+        ("select %s::int4::uuid", (5,), "42846"),  # cannot coerce
+        ("select %s::int4", (2**40,), "22003"),  # out of range
+        ("select %s::date", ("2024-13-45",), "22008"),  # datetime field out of range
+        ("select %s::jsonb", ("{",), "22P02"),  # invalid text representation
+    ],
+)
+def test_a_value_of_the_wrong_type_is_a_constraint_violation(
+    autocommit: Conn, sql: str, params: tuple[Any, ...], sqlstate: str
+) -> None:
+    """Rows of the table the query layer may refuse earlier: provoked in plain SQL."""
+    with pytest.raises(psycopg.Error) as raw:
+        autocommit.execute(sql, params)
+    assert raw.value.sqlstate == sqlstate
+    error = errors.from_psycopg(raw.value)
+    assert type(error) is errors.ConstraintViolation
+    assert error.sqlstate == sqlstate
+    still_usable(autocommit)
+
+
+def test_async_refused_values(database_url: str) -> None:
+    async def main() -> None:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            with pytest.raises(errors.InvalidValue):
+                await aio.queries.auth.get_user_by_id(conn, id="not-a-uuid")
+            with pytest.raises(errors.InvalidValue) as caught:
+                await aio.queries.auth.get_user_by_email(conn, email="a\x00@example.com")
+            assert type(caught.value.__cause__) is psycopg.DataError
+            with pytest.raises(errors.ConstraintViolation) as caught:
+                await aio.queries.auth.create_user(
+                    conn, email="not-an-email", password_hash="h", name="N", role="STUDENT"
+                )
+            assert caught.value.sqlstate == "23514"
+            assert await aio.queries.auth.get_user_by_email(conn, email="a@example.com") is None
+
+    asyncio.run(main())
+
+
+def test_other_failures_keep_their_sqlstate(autocommit: Conn) -> None:
+    with pytest.raises(psycopg.Error) as raw:
+        autocommit.execute("select * from no_such_table")
+    error = errors.from_psycopg(raw.value)
+    assert type(error) is errors.DatabaseError
+    assert error.sqlstate == "42P01"
 
 
 @pytest.mark.parametrize(
@@ -155,12 +292,16 @@ def test_migration_error_is_one_line_without_password(empty_database_url: str) -
     params = psycopg.conninfo.conninfo_to_dict(empty_database_url)
     params.update(password="hunter2-secret", port="1", host="127.0.0.1")
     url = psycopg.conninfo.make_conninfo("", **params)
-    with pytest.raises(errors.MigrationError) as caught:
+    with pytest.raises(errors.ConnectionFailed) as caught:  # migrate.up asks psycopg first
         migrate.up(url)
     text = str(caught.value)
     assert "\n" not in text
     assert "hunter2-secret" not in text
-    assert text.startswith("dbmate up failed")
+    assert text.startswith("connection failed")
+    with pytest.raises(errors.MigrationError) as caught_dbmate:
+        migrate.run(url, "up")
+    assert str(caught_dbmate.value).startswith("dbmate up failed")
+    assert "hunter2-secret" not in str(caught_dbmate.value)
 
 
 def test_query_error_on_a_bad_query_file(tmp_path: Path) -> None:

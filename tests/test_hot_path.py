@@ -182,6 +182,7 @@ def test_every_call_is_a_span_named_after_the_query(configured: str) -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     secret = unique_email("do-not-trace")
+    assert call._active_tracer() is None  # no SDK configured: no span, no cost
     saved = call._tracer
     call._tracer = provider.get_tracer("codezest_db")
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ import pytest
 from codezest_db import migrate
 from codezest_db._resources import migrations_dir, schema_file
 from codezest_db.cli import main
+from codezest_db.errors import ConfigurationError, MigrationError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -77,23 +77,48 @@ def test_committed_schema_matches_the_migrations(database_url: str, tmp_path: Pa
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
+        # No sslmode: libpq's default, prefer (dbmate's driver would require TLS).
         (
             "postgresql://postgres@127.0.0.1:5432/app",
-            "postgres://postgres@127.0.0.1:5432/app?sslmode=disable",
+            "postgres://postgres@127.0.0.1:5432/app?sslmode=prefer",
         ),
+        ("postgresql://postgres@db:5432/app", "postgres://postgres@db:5432/app?sslmode=prefer"),
         (
             "postgresql://u:p%40ss@db.internal/app?sslmode=require",
             "postgres://u:p%40ss@db.internal/app?sslmode=require",
         ),
         (
+            "postgresql://u@db/app?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+            "postgres://u@db/app?sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem",
+        ),
+        # A unix socket never uses TLS, as in libpq.
+        (
             "postgresql://postgres@/codezest?host=/tmp/pg",
             "postgres://postgres@/codezest?socket=%2Ftmp%2Fpg&sslmode=disable",
         ),
-        ("host=localhost dbname=app user=me", "postgres://me@localhost/app?sslmode=disable"),
+        ("host=localhost dbname=app user=me", "postgres://me@localhost/app?sslmode=prefer"),
+        ("postgresql://me@[::1]:5433/app", "postgres://me@[::1]:5433/app?sslmode=prefer"),
+        ("postgresql://me@db", "postgres://me@db/me?sslmode=prefer"),  # dbname: the user's
     ],
 )
-def test_dbmate_url(url: str, expected: str) -> None:
+def test_dbmate_url(url: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PGSSLMODE", raising=False)
+    monkeypatch.delenv("PGDATABASE", raising=False)
     assert migrate.dbmate_url(url) == expected
+
+
+def test_dbmate_url_drops_client_tuning_and_refuses_what_dbmate_cannot_honour() -> None:
+    url = "postgresql://u@db/app?keepalives_idle=30&channel_binding=prefer&application_name=job"
+    assert migrate.dbmate_url(url) == "postgres://u@db/app?application_name=job&sslmode=prefer"
+    for setting in ("channel_binding=require", "sslcrl=/etc/crl.pem", "requirepeer=postgres"):
+        with pytest.raises(ConfigurationError, match=setting):
+            migrate.dbmate_url(f"postgresql://u@db/app?{setting}")
+
+
+def test_dbmate_url_follows_pgsslmode_like_libpq(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGSSLMODE", "require")
+    assert migrate.dbmate_url("postgresql://u@db/app").endswith("?sslmode=require")
+    assert migrate.dbmate_url("postgresql://u@db/app?sslmode=disable").endswith("sslmode=disable")
 
 
 def test_cli_failure_is_one_line_without_traceback_or_password() -> None:
@@ -114,41 +139,32 @@ def test_cli_failure_is_one_line_without_traceback_or_password() -> None:
     assert "Traceback" not in result.stderr
     assert "topsecret" not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith("codezest-db migrate: dbmate up failed")
+    assert result.stderr.startswith("codezest-db migrate: connection failed")
 
 
 def test_new_writes_an_empty_migration(tmp_path: Path) -> None:
     path = migrate.new("add_streaks", migrations=tmp_path)
     assert re.fullmatch(r"\d{14}_add_streaks\.sql", path.name)
     assert "-- migrate:up" in path.read_text()
-
-
-def test_migrate_without_url_uses_the_embedded_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["CODEZEST_EMBEDDED_DIR"] = str(tmp_path / "pg")
-    outputs = []
-    for _ in range(2):  # the second run finds the same data folder, migrated
-        result = subprocess.run(
-            [sys.executable, "-m", "codezest_db.cli", "migrate"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-        assert f"embedded PostgreSQL in {tmp_path / 'pg'}" in result.stderr
-        outputs.append(result.stdout)
-    assert "Applied: 20261124000500_activity.sql" in outputs[0]
-    assert outputs[1].strip() == "nothing to apply"
-    assert (tmp_path / "pg" / "PG_VERSION").is_file()
+    with pytest.raises(MigrationError, match="lower-case"):
+        migrate.new("Add Streaks", migrations=tmp_path)
 
 
 def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
         check=True,
     )
     (wheel,) = tmp_path.glob("codezest_db-*.whl")
@@ -174,7 +190,7 @@ def test_the_password_never_reaches_dbmate_argv(
     monkeypatch.setattr(subprocess, "run", spy)
     params = psycopg.conninfo.conninfo_to_dict(empty_database_url)
     params["password"] = "pw-in-argv"
-    migrate.status(psycopg.conninfo.make_conninfo("", **params))
+    migrate.run(psycopg.conninfo.make_conninfo("", **params), "status")
     assert seen
     assert not any("pw-in-argv" in part for command in seen for part in command)
 

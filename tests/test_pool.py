@@ -14,7 +14,7 @@ import pytest
 import codezest_db as db
 from codezest_db import aio, errors, pool, queries
 from codezest_db._pools import CHECK_AFTER_IDLE, PoolState
-from tests.conftest import unique_email
+from tests.conftest import run_async, unique_email
 
 
 @pytest.fixture
@@ -335,10 +335,9 @@ def test_async_pool_shared_by_many_tasks(configured: str) -> None:
 
         results = await asyncio.gather(*(work(i) for i in range(40)))
         assert sorted(results) == list(range(40))
-        await aio.close()
         return pools
 
-    assert len(asyncio.run(main())) == 1
+    assert len(run_async(main())) == 1
 
 
 def test_async_transaction_rolls_back_on_error(configured: str) -> None:
@@ -362,9 +361,8 @@ def test_async_transaction_rolls_back_on_error(configured: str) -> None:
                         conn, email=email, password_hash="h", name="A", role="STUDENT"
                     )
         assert await aio.queries.auth.get_user_by_email(email=email) == user
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_a_second_event_loop_gets_its_own_pool(configured: str) -> None:

@@ -117,7 +117,16 @@ ENUMS = {
 
 def test_top_level_surface() -> None:
     assert codezest_db.__all__ == sorted(codezest_db.__all__)
-    pinned = {"close", "configure", "connection", "errors", "queries", "transaction"}
+    pinned = {
+        "close",
+        "configure",
+        "connection",
+        "errors",
+        "pending_migrations",
+        "queries",
+        "require_current",
+        "transaction",
+    }
     assert pinned <= set(codezest_db.__all__)
     # httpx's rule: every public function or class the package defines is in __all__.
     defined = {
@@ -142,6 +151,7 @@ def test_errors() -> None:
         "MissingReference",
         "ConstraintViolation",
         "InvalidParameters",
+        "SchemaOutOfDate",
     ):
         assert name in errors.__all__
     assert errors.__all__ == sorted(errors.__all__)

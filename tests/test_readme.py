@@ -25,3 +25,28 @@ def test_there_is_one_example_per_service() -> None:
 )
 def test_example_runs(configured: str, code: str, capsys: pytest.CaptureFixture[str]) -> None:
     exec(compile(code, str(README), "exec"), {})
+
+
+def test_the_table_of_paths_matches_the_tree() -> None:
+    """Every path the README's table names exists, and it names every runtime module."""
+    section = README.read_text().split("## What is in here", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named: set[str] = set()
+    for row in rows:
+        cell = row.split("|")[1]
+        first = re.findall(r"`([^`]+)`", cell)
+        head = first[0].rstrip("/")
+        folder = head.rsplit("/", 1)[0] if "/" in head else ""
+        for name in first:
+            path = name if "/" in name.rstrip("/") or not folder else f"{folder}/{name}"
+            named.add(path.rstrip("/"))
+            pattern = re.sub(r"<[^>]+>", "*", path.rstrip("/"))
+            found = list(README.parent.glob(pattern))
+            assert found, f"the README names {path}, which is missing"
+    package = README.parent / "codezest_db"
+    modules = {
+        f"codezest_db/{p.name}"
+        for p in package.iterdir()
+        if (p.suffix == ".py" and p.name not in ("__main__.py",)) or (p / "__init__.py").exists()
+    }
+    assert modules - named == set(), "modules the README's table does not name"

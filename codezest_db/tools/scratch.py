@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .. import embedded, migrate
+from .. import _env, embedded, migrate
 
 __all__ = ["development_database", "migrated_database"]
 
 
 def development_database(url: str | None = None) -> str:
-    """*url*, else ``$DATABASE_URL``, else the default embedded database (started on demand).
+    """*url*, else ``$DATABASE_URL`` (or .env), else the default embedded database (on demand).
 
     The development tools' default: the embedded data stays for the next run.
     """
-    url = url or os.environ.get("DATABASE_URL")
+    url = url or _env.getenv("DATABASE_URL")
     if url:
         return url
     server = embedded.start()

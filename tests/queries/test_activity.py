@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import tracemalloc
 import uuid
@@ -16,6 +15,7 @@ from pydantic import ValidationError
 
 from codezest_db import aio, errors, queries
 from codezest_db.models import AnalyticsEvent, AnalyticsEventIn, EventCountRow, UserActivity
+from tests.conftest import run_async
 
 Conn = psycopg.Connection[Any]
 
@@ -108,13 +108,18 @@ def test_list_user_activity_pages_through_equal_timestamps(conn: Conn) -> None:
     pages: list[list[UserActivity]] = [
         queries.activity.list_user_activity(conn, user_id=user_id, limit=2)
     ]
-    while pages[-1]:
+    # Bounded: a keyset bug that repeats a row must fail here, not loop forever.
+    for _ in range(10):
+        if not pages[-1]:
+            break
         last = pages[-1][-1]
         pages.append(
             queries.activity.list_user_activity(
                 conn, user_id=user_id, limit=2, before=last.created_at, before_id=last.id
             )
         )
+    else:
+        pytest.fail(f"paging did not end after 10 pages: {[len(p) for p in pages]}")
     seen = [a.id for page in pages for a in page]
     assert seen == [a.id for a in expected] + sorted(old, reverse=True)
     assert [len(p) for p in pages] == [2, 2, 2, 1, 0]
@@ -274,11 +279,15 @@ def test_list_events_by_name_pages_through_equal_timestamps(conn: Conn) -> None:
 
     seen: list[AnalyticsEvent] = []
     page = queries.activity.list_events_by_name(conn, name=name, limit=2)
-    while page:
+    for _ in range(10):  # bounded: a repeated row must fail, not loop forever
+        if not page:
+            break
         seen += page
         page = queries.activity.list_events_by_name(
             conn, name=name, limit=2, before=page[-1].occurred_at, before_id=page[-1].id
         )
+    else:
+        pytest.fail(f"paging did not end after 10 pages: {len(seen)} events seen")
     assert len({e.id for e in seen}) == len(seen) == 6
     assert [e.occurred_at for e in seen] == [late] * 5 + [early]
     assert [e.id for e in seen[:5]] == sorted((e.id for e in seen[:5]), reverse=True)
@@ -532,9 +541,8 @@ def test_async_twins(configured: str) -> None:
             assert len(await activity.list_events_by_name(conn, name=name, limit=10)) == 6
             assert await activity.delete_events_before(conn, cutoff=day + timedelta(1)) == 6
             await conn.rollback()
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_record_events_writes_time_ordered_ids(conn: Any) -> None:

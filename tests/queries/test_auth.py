@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from codezest_db.models import (
     UserCredentials,
     UserProfile,
 )
-from tests.conftest import unique_email
+from tests.conftest import run_async, unique_email
 
 Conn = psycopg.Connection[Any]
 
@@ -344,6 +343,5 @@ def test_async_twins(configured: str) -> None:
         fetched = await aio.queries.auth.get_user_by_id(id=user.id)
         assert fetched == user
         await aio.queries.auth.soft_delete_user(id=user.id)
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())

@@ -40,6 +40,7 @@ from codezest_db.models import (
     ProgrammingLanguage,
     QuizAnalysis,
 )
+from tests.conftest import run_async
 
 Conn = psycopg.Connection[Any]
 learning = queries.learning
@@ -524,9 +525,14 @@ def test_claim_pending_submission_never_hands_out_twice(configured: str) -> None
 
     def work() -> None:
         barrier.wait()
-        while (got := learning.claim_pending_submission()) is not None:
+        # Bounded: a claim that does not stick would hand out rows forever.
+        for _ in range(10_000):
+            got = learning.claim_pending_submission()
+            if got is None:
+                return
             with lock:
                 claimed.append(got.id)
+        raise AssertionError("claim_pending_submission never ran out of rows")
 
     run_threads(8, work)
     assert len(claimed) == len(set(claimed))
@@ -781,6 +787,5 @@ def test_async_twins(configured: str) -> None:
         assert [s.id for s in history] == [submission.id]
         assert await alearning.soft_delete_language(id=language.id) == 1
         assert await alearning.get_language_by_slug(slug=language.slug) is None
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from codezest_db import aio, errors, queries
 from codezest_db.models import EmailLog, Notification, NotificationPreference
+from tests.conftest import run_async
 
 Conn = psycopg.Connection[Any]
 notes = queries.notifications
@@ -317,6 +317,5 @@ def test_async_twins(configured: str) -> None:
         assert sent is not None and sent.sent_at is not None
         page = await q.list_notifications(user_id=user_id, limit=5)
         assert [n.id for n in page] == [note.id] and page[0].read_at is not None
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())

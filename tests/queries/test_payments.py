@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from codezest_db.enums import (
     TransactionStatus,
 )
 from codezest_db.models import Invoice, PaymentMethod, Subscription, Transaction
+from tests.conftest import run_async
 
 Conn = psycopg.Connection[Any]
 T = TypeVar("T")
@@ -597,6 +597,5 @@ def test_async_twins(configured: str) -> None:
         refunded = await q.refund_transaction(id=tx.id)
         assert refunded is not None and refunded.status is TransactionStatus.REFUNDED
         assert [m.id for m in await q.list_payment_methods(user_id=user_id)] == [method.id]
-        await aio.close()
 
-    asyncio.run(main())
+    run_async(main())

@@ -1,0 +1,186 @@
+"""The pooled call, side by side: sync against raw psycopg, asyncio against asyncpg.
+
+    pip install -r bench/requirements.txt   # asyncpg: for this bench only
+    python bench/bench_pool.py [--url URL] [--calls N] [--rounds R] [--tasks T]
+
+Sync, R rounds of N calls of ``get_user_by_email``, interleaved, medians:
+
+- raw psycopg:   one autocommit connection, ``conn.execute(sql, params).fetchone()``;
+- codezest-db:   ``queries.auth.get_user_by_email(email=...)``, no connection: pooled;
+- psycopg_pool:  what the pool did before (check_connection per checkout, BEGIN/COMMIT).
+
+asyncio, T tasks sharing a pool of 10, R rounds of N calls in all, interleaved:
+calls per second and the 99th percentile of a call's latency, for
+``aio.queries...`` (no connection), asyncpg's pool and psycopg's
+AsyncConnectionPool (autocommit, no check).
+
+Targets (issue 9): sync pooled <= 1.3x raw; asyncio >= asyncpg's throughput, p99 no worse.
+Without --url it runs on a throwaway embedded PostgreSQL (unix socket).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg  # type: ignore[import-not-found]
+import psycopg
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+import codezest_db as db
+from codezest_db import aio, queries
+from codezest_db.tools.describe import numbered
+from codezest_db.tools.scratch import migrated_database
+
+SQL = queries.auth.get_user_by_email.sql
+
+
+def seed(url: str, count: int) -> list[str]:
+    emails = [f"bench-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(count)]
+    with psycopg.connect(url) as conn:
+        for email in emails:
+            queries.auth.create_user(conn, email=email, password_hash="h", name="B", role="STUDENT")
+    return emails
+
+
+def per_call_us(call: Callable[[int], object], calls: int) -> float:
+    start = time.perf_counter()
+    for i in range(calls):
+        call(i)
+    return (time.perf_counter() - start) / calls * 1e6
+
+
+def sync_contenders(url: str, emails: list[str]) -> dict[str, Callable[[int], object]]:
+    conn = psycopg.connect(url, autocommit=True)
+    db.configure(url, min_size=1, max_size=1)
+    before = ConnectionPool(url, min_size=1, max_size=1, check=ConnectionPool.check_connection)
+    n = len(emails)
+
+    def raw(i: int) -> object:
+        return conn.execute(SQL, {"email": emails[i % n]}).fetchone()
+
+    def ours(i: int) -> object:
+        return queries.auth.get_user_by_email(email=emails[i % n])
+
+    def old_pool(i: int) -> object:
+        with before.connection() as c:
+            return c.execute(SQL, {"email": emails[i % n]}).fetchone()
+
+    return {"raw psycopg": raw, "codezest-db": ours, "psycopg_pool (before)": old_pool}
+
+
+async def throughput(
+    call: Callable[[int], Awaitable[object]], calls: int, tasks: int
+) -> tuple[float, float]:
+    """(calls per second, p99 latency in ms) of *calls* calls spread over *tasks* tasks."""
+    latencies: list[float] = []
+    per_task = calls // tasks
+
+    async def worker(k: int) -> None:
+        for i in range(per_task):
+            start = time.perf_counter()
+            await call(k * per_task + i)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(tasks)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return len(latencies) / elapsed, latencies[int(len(latencies) * 0.99)] * 1000
+
+
+async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> None:
+    n = len(emails)
+    aio.configure(url, min_size=10, max_size=10)
+    dsn = url
+    apg = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
+    plain = AsyncConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True})
+    await plain.open(wait=True)
+    dollar_sql, _ = numbered(SQL)
+
+    async def ours(i: int) -> object:
+        return await aio.queries.auth.get_user_by_email(email=emails[i % n])
+
+    async def asyncpg_pool(i: int) -> object:
+        return await apg.fetchrow(dollar_sql, emails[i % n])
+
+    async def psycopg_pool(i: int) -> object:
+        async with plain.connection() as c:
+            cur = await c.execute(SQL, {"email": emails[i % n]})
+            return await cur.fetchone()
+
+    contenders = {
+        "codezest-db aio": ours,
+        "asyncpg pool": asyncpg_pool,
+        "AsyncConnectionPool": psycopg_pool,
+    }
+    for call in contenders.values():  # warm up: connections, prepared statements
+        await throughput(call, 1000, args.tasks)
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    p99s: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, call in contenders.items():
+            rate, p99 = await throughput(call, args.calls, args.tasks)
+            rates[name].append(rate)
+            p99s[name].append(p99)
+    print(f"asyncio: {args.tasks} tasks, pool of 10, {args.rounds} rounds x {args.calls} calls")
+    for name in contenders:
+        print(
+            f"  {name:22} median {statistics.median(rates[name]):7.0f} calls/s"
+            f"  (min {min(rates[name]):6.0f}, max {max(rates[name]):6.0f})"
+            f"  p99 median {statistics.median(p99s[name]):6.2f} ms"
+        )
+    ours_rate = statistics.median(rates["codezest-db aio"])
+    apg_rate = statistics.median(rates["asyncpg pool"])
+    ratio_p99 = statistics.median(p99s["codezest-db aio"]) / statistics.median(p99s["asyncpg pool"])
+    print(f"codezest-db aio / asyncpg throughput = {ours_rate / apg_rate:.3f}x (target >= 1.0x)")
+    print(f"codezest-db aio / asyncpg p99        = {ratio_p99:.3f}x (target <= 1.0x)")
+    await aio.close()
+    await apg.close()
+    await plain.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", help="a PostgreSQL URL (default: embedded, throwaway)")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--tasks", type=int, default=100)
+    parser.add_argument("--only", choices=["sync", "async"])
+    args = parser.parse_args()
+
+    scratch = contextlib.ExitStack()
+    url = scratch.enter_context(migrated_database(args.url))
+    emails = seed(url, 1000)
+    with psycopg.connect(url) as c:
+        print(f"server {c.info.server_version}, {c.info.host or 'socket'}")
+
+    if args.only != "async":
+        contenders = sync_contenders(url, emails)
+        for call in contenders.values():
+            per_call_us(call, 300)
+        results: dict[str, list[float]] = {name: [] for name in contenders}
+        for _ in range(args.rounds):
+            for name, call in contenders.items():
+                results[name].append(per_call_us(call, args.calls))
+        print(f"sync: {args.rounds} rounds x {args.calls} calls; microseconds per call")
+        for name, times in results.items():
+            print(f"  {name:22} median {statistics.median(times):7.1f}  best {min(times):7.1f}")
+        raw = statistics.median(results["raw psycopg"])
+        ours = statistics.median(results["codezest-db"])
+        before = statistics.median(results["psycopg_pool (before)"])
+        print(f"codezest-db pooled / raw psycopg = {ours / raw:.3f}x (target <= 1.3x)")
+        print(f"psycopg_pool before / raw        = {before / raw:.3f}x")
+        db.close()
+    if args.only != "sync":
+        asyncio.run(async_bench(url, emails, args))
+    scratch.close()
+
+
+if __name__ == "__main__":
+    main()

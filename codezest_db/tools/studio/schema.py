@@ -1,0 +1,95 @@
+"""The five schemas as SQLAlchemy classes (automap reflection) on a guarded engine."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from sqlalchemy import Engine, ForeignKeyConstraint, create_engine, exc, text
+from sqlalchemy.ext.automap import AutomapBase, automap_base
+from sqlalchemy.orm import configure_mappers
+
+__all__ = ["SCHEMAS", "engine", "reflect", "visible_schemas"]
+
+SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
+
+
+def engine(url: str, *, write: bool, role: str | None) -> Engine:
+    """An engine whose every connection runs as *role* and, unless *write*, read-only.
+
+    The guard is the server's: ``default_transaction_read_only`` makes any
+    insert, update or delete fail, whatever the page asks for.
+    """
+
+    def connect() -> psycopg.Connection[Any]:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        if role:
+            conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+        if not write:
+            conn.execute("set default_transaction_read_only = on")
+        conn.execute("set statement_timeout = '30s'")
+        conn.autocommit = False
+        return conn
+
+    return create_engine("postgresql+psycopg://", creator=connect, pool_pre_ping=True)
+
+
+def visible_schemas(bound: Engine) -> list[str]:
+    """The five schemas the connection's role may use, in the contract's order."""
+    query = text(
+        "select nspname from pg_namespace"
+        " where nspname = any(:names) and has_schema_privilege(nspname, 'USAGE')"
+    )
+    with bound.connect() as conn:
+        found = {row[0] for row in conn.execute(query, {"names": list(SCHEMAS)})}
+    return [name for name in SCHEMAS if name in found]
+
+
+def _class_name(base: Any, tablename: str, table: Any) -> str:
+    return f"{table.schema.title()}{''.join(p.title() for p in tablename.split('_'))}"
+
+
+def _scalar_name(
+    base: type[Any], local_cls: type[Any], referred_cls: type[Any], constraint: ForeignKeyConstraint
+) -> str:
+    first = next(iter(constraint.columns)).name  # language_id -> language
+    return str(first.removesuffix("_id"))
+
+
+def _collection_name(
+    base: type[Any], local_cls: type[Any], referred_cls: type[Any], constraint: ForeignKeyConstraint
+) -> str:
+    return str(referred_cls.__table__.name)  # a language's modules: "modules"
+
+
+class _Labelled:
+    """How a row names itself in links to it: its name, title or email, else its id."""
+
+    def __str__(self) -> str:
+        for field in ("name", "title", "email", "slug", "number", "prompt", "text"):
+            value = getattr(self, field, None)
+            if isinstance(value, str):
+                return value
+        return str(getattr(self, "id", "?"))
+
+
+def reflect(bound: Engine, schemas: list[str]) -> AutomapBase:
+    """Map every table of *schemas*; foreign keys become relationships."""
+    base: AutomapBase = automap_base(cls=_Labelled)
+    # mcq_answers' composite key to mcq_options shares question_id with its key to
+    # mcq_questions: SQLAlchemy warns that both relationships write it. The
+    # studio only reads through them (or writes the plain columns), so that is fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", exc.SAWarning)
+        for schema in schemas:
+            base.prepare(
+                autoload_with=bound,
+                schema=schema,
+                classname_for_table=_class_name,
+                name_for_scalar_relationship=_scalar_name,
+                name_for_collection_relationship=_collection_name,
+            )
+        configure_mappers()
+    return base
