@@ -84,7 +84,8 @@ class ActivityQueries(Protocol):
         before is exclusive: only entries created strictly before it. Entries made in
         one transaction share created_at, so to page without skipping ties pass the
         last row's created_at as before and its id as before_id: the next page then
-        starts right after that row.
+        starts right after that row. Any page costs the same: the bound is where
+        the index scan starts.
         """
 
     def list_events_by_name(
@@ -107,12 +108,68 @@ class ActivityQueries(Protocol):
         conn: psycopg.Connection[Any] | None = None,
         /,
         *,
-        since: datetime.datetime,
-        until: datetime.datetime,
+        since: datetime.date,
+        until: datetime.date,
         name: str | None = None,
     ) -> list[models.EventCountRow]:
-        """How many events of each name occurred per UTC day in [since, until), ordered
-        by day, then name; name narrows the count to one event name.
+        """How many events of each name occurred per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name; name narrows the count to one
+        event name. Read from the activity.event_counts rollup (kept by triggers as
+        events are stored or deleted), never from the events themselves.
+        """
+
+    def count_user_events_by_day(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        user_id: uuid.UUID,
+        since: datetime.date,
+        until: datetime.date,
+    ) -> list[models.EventCountRow]:
+        """How many events of each name one user had per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        """
+
+    def compact_event_counts(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        before: datetime.date,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: fold the per-statement deltas of count_events_by_day's rollup into one
+        row per day and name, for up to batch_size days before before (a date: pass
+        today). Returns how many days were compacted; call it until it returns 0.
+        """
+
+    def create_event_partitions(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        first_month: datetime.date,
+        months: int,
+    ) -> int | None:
+        """Job: create the monthly partitions of analytics_events for months
+        first_month (a date in it) .. first_month + months - 1 that do not exist
+        yet; returns how many it created. Run it daily with today and 3 so the
+        coming months exist before their events arrive (events of a month without a
+        partition land in analytics_events_default and move when it is created).
+        """
+
+    def drop_event_partitions(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> int | None:
+        """Retention: drop every monthly partition of analytics_events that ends at or
+        before before, with its days in the count_events_by_day rollup; returns how
+        many. Dropping a partition is instant, whatever its size. Then
+        delete_events_before removes the rest (the default partition, a partial month).
         """
 
     def delete_events_before(
@@ -121,8 +178,15 @@ class ActivityQueries(Protocol):
         /,
         *,
         cutoff: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Retention: delete the analytics events that occurred before cutoff; returns how many."""
+        """Retention: delete the oldest analytics events that occurred before cutoff,
+        about batch_size (default 10,000) of them: every event up to the
+        batch_size-th oldest one's time, so a few more when events share it. Returns
+        how many; call it until it returns 0. After drop_event_partitions only the
+        events of a partly expired month are left; one statement reads one time range
+        of the occurred_at index and touches only the partitions it spans.
+        """
 
     def record_events(
         self,
@@ -174,7 +238,8 @@ class AsyncActivityQueries(Protocol):
         before is exclusive: only entries created strictly before it. Entries made in
         one transaction share created_at, so to page without skipping ties pass the
         last row's created_at as before and its id as before_id: the next page then
-        starts right after that row.
+        starts right after that row. Any page costs the same: the bound is where
+        the index scan starts.
         """
 
     async def list_events_by_name(
@@ -197,12 +262,68 @@ class AsyncActivityQueries(Protocol):
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
         *,
-        since: datetime.datetime,
-        until: datetime.datetime,
+        since: datetime.date,
+        until: datetime.date,
         name: str | None = None,
     ) -> list[models.EventCountRow]:
-        """How many events of each name occurred per UTC day in [since, until), ordered
-        by day, then name; name narrows the count to one event name.
+        """How many events of each name occurred per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name; name narrows the count to one
+        event name. Read from the activity.event_counts rollup (kept by triggers as
+        events are stored or deleted), never from the events themselves.
+        """
+
+    async def count_user_events_by_day(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        user_id: uuid.UUID,
+        since: datetime.date,
+        until: datetime.date,
+    ) -> list[models.EventCountRow]:
+        """How many events of each name one user had per UTC day, for the days since ..
+        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        """
+
+    async def compact_event_counts(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        before: datetime.date,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: fold the per-statement deltas of count_events_by_day's rollup into one
+        row per day and name, for up to batch_size days before before (a date: pass
+        today). Returns how many days were compacted; call it until it returns 0.
+        """
+
+    async def create_event_partitions(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        first_month: datetime.date,
+        months: int,
+    ) -> int | None:
+        """Job: create the monthly partitions of analytics_events for months
+        first_month (a date in it) .. first_month + months - 1 that do not exist
+        yet; returns how many it created. Run it daily with today and 3 so the
+        coming months exist before their events arrive (events of a month without a
+        partition land in analytics_events_default and move when it is created).
+        """
+
+    async def drop_event_partitions(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+    ) -> int | None:
+        """Retention: drop every monthly partition of analytics_events that ends at or
+        before before, with its days in the count_events_by_day rollup; returns how
+        many. Dropping a partition is instant, whatever its size. Then
+        delete_events_before removes the rest (the default partition, a partial month).
         """
 
     async def delete_events_before(
@@ -211,8 +332,15 @@ class AsyncActivityQueries(Protocol):
         /,
         *,
         cutoff: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Retention: delete the analytics events that occurred before cutoff; returns how many."""
+        """Retention: delete the oldest analytics events that occurred before cutoff,
+        about batch_size (default 10,000) of them: every event up to the
+        batch_size-th oldest one's time, so a few more when events share it. Returns
+        how many; call it until it returns 0. After drop_event_partitions only the
+        events of a partly expired month are left; one statement reads one time range
+        of the occurred_at index and touches only the partitions it spans.
+        """
 
     async def record_events(
         self,
@@ -482,9 +610,14 @@ class AuthQueries(Protocol):
         self,
         conn: psycopg.Connection[Any] | None = None,
         /,
+        *,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete sessions that expired or were revoked, and reset and
-        verification tokens that expired or were used. Returns how many rows went.
+        """Housekeeping: delete the sessions that expired or were revoked, and the
+        reset and verification tokens that expired or were used, oldest first and
+        about batch_size (default 10,000) of each per call (every one up to the
+        batch_size-th oldest's time). Returns how many rows went; call it until it
+        returns 0.
         """
 
 
@@ -746,9 +879,14 @@ class AsyncAuthQueries(Protocol):
         self,
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
+        *,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete sessions that expired or were revoked, and reset and
-        verification tokens that expired or were used. Returns how many rows went.
+        """Housekeeping: delete the sessions that expired or were revoked, and the
+        reset and verification tokens that expired or were used, oldest first and
+        about batch_size (default 10,000) of each per call (every one up to the
+        batch_size-th oldest's time). Returns how many rows went; call it until it
+        returns 0.
         """
 
 
@@ -1197,6 +1335,7 @@ class LearningQueries(Protocol):
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+
         Submissions ---------------------------------------------------------------
         """
 
@@ -1850,6 +1989,7 @@ class AsyncLearningQueries(Protocol):
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+
         Submissions ---------------------------------------------------------------
         """
 
@@ -2159,9 +2299,11 @@ class NotificationsQueries(Protocol):
         /,
         *,
         older_than: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete notifications, read or not, created before older_than.
-        Returns how many went.
+        """Housekeeping: delete the oldest notifications, read or not, created before
+        older_than, about batch_size (default 10,000) of them (every one up to the
+        batch_size-th oldest's time). Returns how many; call it until it returns 0.
         """
 
     def upsert_notification_preference(
@@ -2383,9 +2525,11 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         older_than: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Housekeeping: delete notifications, read or not, created before older_than.
-        Returns how many went.
+        """Housekeeping: delete the oldest notifications, read or not, created before
+        older_than, about batch_size (default 10,000) of them (every one up to the
+        batch_size-th oldest's time). Returns how many; call it until it returns 0.
         """
 
     async def upsert_notification_preference(
@@ -2650,10 +2794,13 @@ class PaymentsQueries(Protocol):
         /,
         *,
         ended_before: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Job: end every live subscription whose trial (when TRIALING) or paid period
-        ended before ended_before (pass now() minus a grace period): CANCELED when
-        it was set to cancel at period end, EXPIRED otherwise. Returns how many.
+        """Job: end the live subscriptions whose trial (when TRIALING) or paid period
+        ended before ended_before (pass now() minus a grace period), about
+        batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+        set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+        until it returns 0.
         """
 
     def record_transaction(
@@ -3037,10 +3184,13 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         ended_before: datetime.datetime,
+        batch_size: int | None = None,
     ) -> int:
-        """Job: end every live subscription whose trial (when TRIALING) or paid period
-        ended before ended_before (pass now() minus a grace period): CANCELED when
-        it was set to cancel at period end, EXPIRED otherwise. Returns how many.
+        """Job: end the live subscriptions whose trial (when TRIALING) or paid period
+        ended before ended_before (pass now() minus a grace period), about
+        batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+        set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+        until it returns 0.
         """
 
     async def record_transaction(

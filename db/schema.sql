@@ -311,6 +311,144 @@ COMMENT ON TYPE payments."TransactionStatus" IS 'Outcome of a charge at the paym
 
 
 --
+-- Name: count_deleted_events(); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.count_deleted_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into activity.event_counts (day, name, count)
+  select (occurred_at at time zone 'UTC')::date, name, -count(*)
+    from old_events
+   group by 1, 2;
+  return null;
+end
+$$;
+
+
+--
+-- Name: count_inserted_events(); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.count_inserted_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into activity.event_counts (day, name, count)
+  select (occurred_at at time zone 'UTC')::date, name, count(*)
+    from new_events
+   group by 1, 2;
+  return null;
+end
+$$;
+
+
+--
+-- Name: count_updated_events(); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.count_updated_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+  insert into activity.event_counts (day, name, count)
+  select day, name, sum(n)
+    from (select (occurred_at at time zone 'UTC')::date as day, name, -1 as n from old_events
+          union all
+          select (occurred_at at time zone 'UTC')::date, name, 1 from new_events) as changes
+   group by 1, 2
+  having sum(n) <> 0;
+  return null;
+end
+$$;
+
+
+--
+-- Name: create_event_partitions(date, integer); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.create_event_partitions(first_month date, months integer) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+  created integer := 0;
+  lo timestamptz;
+  hi timestamptz;
+  part text;
+begin
+  if months is null or months < 0 or months > 120 then
+    raise exception 'months must be between 0 and 120, got %', months using errcode = '22023';
+  end if;
+  for i in 0 .. months - 1 loop
+    lo := (date_trunc('month', first_month) + make_interval(months => i))::timestamp at time zone 'UTC';
+    hi := (date_trunc('month', first_month) + make_interval(months => i + 1))::timestamp at time zone 'UTC';
+    part := 'analytics_events_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
+    continue when to_regclass('activity.' || part) is not null;
+    -- Rows of that month that landed in the default partition move to the new one.
+    execute format('create table activity.%I (like activity.analytics_events including defaults including constraints)', part);
+    execute format(
+      'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
+      ' insert into activity.%I select * from moved', part) using lo, hi;
+    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
+                   part, lo, hi);
+    created := created + 1;
+  end loop;
+  return created;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION create_event_partitions(first_month date, months integer); Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON FUNCTION activity.create_event_partitions(first_month date, months integer) IS 'Create the monthly partitions of analytics_events for months first_month .. first_month + months - 1 that do not exist yet (moving their rows out of the default partition); returns how many were created.';
+
+
+--
+-- Name: drop_event_partitions(timestamp with time zone); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.drop_event_partitions(before timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+  dropped integer := 0;
+  part record;
+begin
+  for part in
+    select c.oid::regclass as rel, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
+      from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+     cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                     'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
+     where i.inhparent = 'activity.analytics_events'::regclass
+     order by 2
+  loop
+    exit when part.upper_bound > before;
+    -- The rollup counts stored events: forget the dropped days' counts too.
+    delete from activity.event_counts
+     where day >= (part.lower_bound at time zone 'UTC')::date
+       and day < (part.upper_bound at time zone 'UTC')::date;
+    execute format('drop table %s', part.rel);
+    dropped := dropped + 1;
+  end loop;
+  return dropped;
+end
+$$;
+
+
+--
+-- Name: FUNCTION drop_event_partitions(before timestamp with time zone); Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON FUNCTION activity.drop_event_partitions(before timestamp with time zone) IS 'Retention: drop every monthly partition of analytics_events that ends at or before before; returns how many were dropped.';
+
+
+--
 -- Name: set_updated_at(); Type: FUNCTION; Schema: auth; Owner: -
 --
 
@@ -408,8 +546,6 @@ COMMENT ON FUNCTION payments.set_updated_at() IS 'Trigger function: keeps update
 
 SET default_tablespace = '';
 
-SET default_table_access_method = heap;
-
 --
 -- Name: analytics_events; Type: TABLE; Schema: activity; Owner: -
 --
@@ -423,14 +559,15 @@ CREATE TABLE activity.analytics_events (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
+)
+PARTITION BY RANGE (occurred_at);
 
 
 --
 -- Name: TABLE analytics_events; Type: COMMENT; Schema: activity; Owner: -
 --
 
-COMMENT ON TABLE activity.analytics_events IS 'Raw product analytics events, bulk-ingested with COPY. Append-only.';
+COMMENT ON TABLE activity.analytics_events IS 'Raw product analytics events, bulk-ingested with COPY. Append-only. Partitioned by month of occurred_at (analytics_events_pYYYY_MM, plus analytics_events_default for months without a partition); primary key (id, occurred_at) because a partitioned table''s key must hold its partition key.';
 
 
 --
@@ -458,7 +595,98 @@ COMMENT ON COLUMN activity.analytics_events.properties IS 'Event properties (JSO
 -- Name: COLUMN analytics_events.occurred_at; Type: COMMENT; Schema: activity; Owner: -
 --
 
-COMMENT ON COLUMN activity.analytics_events.occurred_at IS 'When the event happened at the client; created_at is when it was stored.';
+COMMENT ON COLUMN activity.analytics_events.occurred_at IS 'When the event happened at the client; created_at is when it was stored. The partition key.';
+
+
+SET default_table_access_method = heap;
+
+--
+-- Name: analytics_events_default; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.analytics_events_default (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
+    user_id uuid,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
+    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+
+--
+-- Name: TABLE analytics_events_default; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.analytics_events_default IS 'Events of months without their own partition; create_event_partitions moves them out.';
+
+
+--
+-- Name: analytics_events_p2026_11; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.analytics_events_p2026_11 (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
+    user_id uuid,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
+    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+
+--
+-- Name: analytics_events_p2026_12; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.analytics_events_p2026_12 (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
+    user_id uuid,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
+    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
+    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
+);
+
+
+--
+-- Name: event_counts; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.event_counts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    day date NOT NULL,
+    name text NOT NULL,
+    count bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE event_counts; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.event_counts IS 'Rollup of analytics_events: events per UTC day and name, as deltas summed by count_events_by_day. Kept by triggers; dropping partitions (drop_event_partitions) removes their days.';
+
+
+--
+-- Name: COLUMN event_counts.day; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.event_counts.day IS 'The UTC day of occurred_at.';
+
+
+--
+-- Name: COLUMN event_counts.count; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.event_counts.count IS 'Events added (or, negative, deleted) for that day and name by one statement, or the sum after compaction.';
 
 
 --
@@ -2069,11 +2297,64 @@ CREATE TABLE public.schema_migrations (
 
 
 --
+-- Name: analytics_events_default; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_default DEFAULT;
+
+
+--
+-- Name: analytics_events_p2026_11; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_11 FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
+
+
+--
+-- Name: analytics_events_p2026_12; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+
+--
 -- Name: analytics_events analytics_events_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
 --
 
 ALTER TABLE ONLY activity.analytics_events
-    ADD CONSTRAINT analytics_events_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT analytics_events_pkey PRIMARY KEY (id, occurred_at);
+
+
+--
+-- Name: analytics_events_default analytics_events_default_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events_default
+    ADD CONSTRAINT analytics_events_default_pkey PRIMARY KEY (id, occurred_at);
+
+
+--
+-- Name: analytics_events_p2026_11 analytics_events_p2026_11_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events_p2026_11
+    ADD CONSTRAINT analytics_events_p2026_11_pkey PRIMARY KEY (id, occurred_at);
+
+
+--
+-- Name: analytics_events_p2026_12 analytics_events_p2026_12_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events_p2026_12
+    ADD CONSTRAINT analytics_events_p2026_12_pkey PRIMARY KEY (id, occurred_at);
+
+
+--
+-- Name: event_counts event_counts_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.event_counts
+    ADD CONSTRAINT event_counts_pkey PRIMARY KEY (id);
 
 
 --
@@ -2445,17 +2726,94 @@ ALTER TABLE ONLY public.schema_migrations
 
 
 --
--- Name: analytics_events_name_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+-- Name: analytics_events_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_name_occurred_at_idx ON activity.analytics_events USING btree (name, occurred_at);
+CREATE INDEX analytics_events_name_occurred_at_id_idx ON ONLY activity.analytics_events USING btree (name, occurred_at, id);
+
+
+--
+-- Name: analytics_events_default_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_default_name_occurred_at_id_idx ON activity.analytics_events_default USING btree (name, occurred_at, id);
+
+
+--
+-- Name: analytics_events_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_occurred_at_idx ON ONLY activity.analytics_events USING btree (occurred_at);
+
+
+--
+-- Name: analytics_events_default_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_default_occurred_at_idx ON activity.analytics_events_default USING btree (occurred_at);
 
 
 --
 -- Name: analytics_events_user_id_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX analytics_events_user_id_occurred_at_idx ON activity.analytics_events USING btree (user_id, occurred_at DESC) WHERE (user_id IS NOT NULL);
+CREATE INDEX analytics_events_user_id_occurred_at_idx ON ONLY activity.analytics_events USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: analytics_events_default_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_default_user_id_occurred_at_name_idx ON activity.analytics_events_default USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_11_name_occurred_at_id_idx ON activity.analytics_events_p2026_11 USING btree (name, occurred_at, id);
+
+
+--
+-- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_11_occurred_at_idx ON activity.analytics_events_p2026_11 USING btree (occurred_at);
+
+
+--
+-- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_11_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_11 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: analytics_events_p2026_12_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_12_name_occurred_at_id_idx ON activity.analytics_events_p2026_12 USING btree (name, occurred_at, id);
+
+
+--
+-- Name: analytics_events_p2026_12_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_12_occurred_at_idx ON activity.analytics_events_p2026_12 USING btree (occurred_at);
+
+
+--
+-- Name: analytics_events_p2026_12_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2026_12_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_12 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: event_counts_day_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX event_counts_day_name_idx ON activity.event_counts USING btree (day, name) INCLUDE (count);
 
 
 --
@@ -2466,17 +2824,17 @@ CREATE INDEX user_activities_entity_idx ON activity.user_activities USING btree 
 
 
 --
--- Name: user_activities_user_id_created_at_idx; Type: INDEX; Schema: activity; Owner: -
+-- Name: user_activities_user_id_created_at_id_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
-CREATE INDEX user_activities_user_id_created_at_idx ON activity.user_activities USING btree (user_id, created_at DESC);
+CREATE INDEX user_activities_user_id_created_at_id_idx ON activity.user_activities USING btree (user_id, created_at, id);
 
 
 --
--- Name: email_verifications_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+-- Name: email_verifications_done_at_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
-CREATE INDEX email_verifications_expires_at_idx ON auth.email_verifications USING btree (expires_at);
+CREATE INDEX email_verifications_done_at_idx ON auth.email_verifications USING btree (LEAST(expires_at, verified_at));
 
 
 --
@@ -2494,10 +2852,10 @@ CREATE INDEX oauth_accounts_user_id_idx ON auth.oauth_accounts USING btree (user
 
 
 --
--- Name: password_resets_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+-- Name: password_resets_done_at_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
-CREATE INDEX password_resets_expires_at_idx ON auth.password_resets USING btree (expires_at);
+CREATE INDEX password_resets_done_at_idx ON auth.password_resets USING btree (LEAST(expires_at, used_at));
 
 
 --
@@ -2508,17 +2866,17 @@ CREATE INDEX password_resets_user_id_idx ON auth.password_resets USING btree (us
 
 
 --
--- Name: sessions_expires_at_idx; Type: INDEX; Schema: auth; Owner: -
+-- Name: sessions_done_at_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
-CREATE INDEX sessions_expires_at_idx ON auth.sessions USING btree (expires_at);
+CREATE INDEX sessions_done_at_idx ON auth.sessions USING btree (LEAST(expires_at, revoked_at));
 
 
 --
--- Name: sessions_user_id_idx; Type: INDEX; Schema: auth; Owner: -
+-- Name: sessions_user_id_created_at_id_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
-CREATE INDEX sessions_user_id_idx ON auth.sessions USING btree (user_id);
+CREATE INDEX sessions_user_id_created_at_id_idx ON auth.sessions USING btree (user_id, created_at, id);
 
 
 --
@@ -2564,10 +2922,10 @@ CREATE INDEX assignment_submissions_pending_idx ON learning.assignment_submissio
 
 
 --
--- Name: assignment_submissions_user_id_created_at_idx; Type: INDEX; Schema: learning; Owner: -
+-- Name: assignment_submissions_user_id_assignment_id_submitted_at_idx; Type: INDEX; Schema: learning; Owner: -
 --
 
-CREATE INDEX assignment_submissions_user_id_created_at_idx ON learning.assignment_submissions USING btree (user_id, created_at DESC);
+CREATE INDEX assignment_submissions_user_id_assignment_id_submitted_at_idx ON learning.assignment_submissions USING btree (user_id, assignment_id, submitted_at, id);
 
 
 --
@@ -2620,10 +2978,10 @@ CREATE INDEX mcq_attempts_quiz_id_idx ON learning.mcq_attempts USING btree (quiz
 
 
 --
--- Name: mcq_attempts_user_id_created_at_idx; Type: INDEX; Schema: learning; Owner: -
+-- Name: mcq_attempts_user_id_quiz_id_started_at_idx; Type: INDEX; Schema: learning; Owner: -
 --
 
-CREATE INDEX mcq_attempts_user_id_created_at_idx ON learning.mcq_attempts USING btree (user_id, created_at DESC);
+CREATE INDEX mcq_attempts_user_id_quiz_id_started_at_idx ON learning.mcq_attempts USING btree (user_id, quiz_id, started_at, id);
 
 
 --
@@ -2697,24 +3055,31 @@ CREATE INDEX email_logs_queued_idx ON notifications.email_logs USING btree (crea
 
 
 --
--- Name: email_logs_user_id_created_at_idx; Type: INDEX; Schema: notifications; Owner: -
+-- Name: email_logs_user_id_created_at_id_idx; Type: INDEX; Schema: notifications; Owner: -
 --
 
-CREATE INDEX email_logs_user_id_created_at_idx ON notifications.email_logs USING btree (user_id, created_at DESC);
+CREATE INDEX email_logs_user_id_created_at_id_idx ON notifications.email_logs USING btree (user_id, created_at, id);
+
+
+--
+-- Name: notifications_created_at_idx; Type: INDEX; Schema: notifications; Owner: -
+--
+
+CREATE INDEX notifications_created_at_idx ON notifications.notifications USING btree (created_at);
 
 
 --
 -- Name: notifications_unread_idx; Type: INDEX; Schema: notifications; Owner: -
 --
 
-CREATE INDEX notifications_unread_idx ON notifications.notifications USING btree (user_id, created_at DESC) WHERE (read_at IS NULL);
+CREATE INDEX notifications_unread_idx ON notifications.notifications USING btree (user_id, created_at, id) WHERE (read_at IS NULL);
 
 
 --
--- Name: notifications_user_id_created_at_idx; Type: INDEX; Schema: notifications; Owner: -
+-- Name: notifications_user_id_created_at_id_idx; Type: INDEX; Schema: notifications; Owner: -
 --
 
-CREATE INDEX notifications_user_id_created_at_idx ON notifications.notifications USING btree (user_id, created_at DESC);
+CREATE INDEX notifications_user_id_created_at_id_idx ON notifications.notifications USING btree (user_id, created_at, id);
 
 
 --
@@ -2732,10 +3097,10 @@ CREATE INDEX invoices_transaction_id_idx ON payments.invoices USING btree (trans
 
 
 --
--- Name: invoices_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
+-- Name: invoices_user_id_created_at_id_idx; Type: INDEX; Schema: payments; Owner: -
 --
 
-CREATE INDEX invoices_user_id_created_at_idx ON payments.invoices USING btree (user_id, created_at DESC);
+CREATE INDEX invoices_user_id_created_at_id_idx ON payments.invoices USING btree (user_id, created_at, id);
 
 
 --
@@ -2760,6 +3125,17 @@ CREATE INDEX subscriptions_active_idx ON payments.subscriptions USING btree (use
 
 
 --
+-- Name: subscriptions_live_ends_at_idx; Type: INDEX; Schema: payments; Owner: -
+--
+
+CREATE INDEX subscriptions_live_ends_at_idx ON payments.subscriptions USING btree (COALESCE(
+CASE
+    WHEN (status = 'TRIALING'::payments."SubscriptionStatus") THEN trial_ends_at
+    ELSE NULL::timestamp with time zone
+END, current_period_end)) WHERE (status = ANY (ARRAY['TRIALING'::payments."SubscriptionStatus", 'ACTIVE'::payments."SubscriptionStatus", 'PAST_DUE'::payments."SubscriptionStatus"]));
+
+
+--
 -- Name: subscriptions_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
 --
 
@@ -2774,10 +3150,122 @@ CREATE INDEX transactions_subscription_id_idx ON payments.transactions USING btr
 
 
 --
--- Name: transactions_user_id_created_at_idx; Type: INDEX; Schema: payments; Owner: -
+-- Name: transactions_user_id_created_at_id_idx; Type: INDEX; Schema: payments; Owner: -
 --
 
-CREATE INDEX transactions_user_id_created_at_idx ON payments.transactions USING btree (user_id, created_at DESC);
+CREATE INDEX transactions_user_id_created_at_id_idx ON payments.transactions USING btree (user_id, created_at, id);
+
+
+--
+-- Name: analytics_events_default_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_default_name_occurred_at_id_idx;
+
+
+--
+-- Name: analytics_events_default_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_default_occurred_at_idx;
+
+
+--
+-- Name: analytics_events_default_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_default_pkey;
+
+
+--
+-- Name: analytics_events_default_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_default_user_id_occurred_at_name_idx;
+
+
+--
+-- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_11_name_occurred_at_id_idx;
+
+
+--
+-- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_occurred_at_idx;
+
+
+--
+-- Name: analytics_events_p2026_11_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_11_pkey;
+
+
+--
+-- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_user_id_occurred_at_name_idx;
+
+
+--
+-- Name: analytics_events_p2026_12_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_12_name_occurred_at_id_idx;
+
+
+--
+-- Name: analytics_events_p2026_12_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_12_occurred_at_idx;
+
+
+--
+-- Name: analytics_events_p2026_12_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_12_pkey;
+
+
+--
+-- Name: analytics_events_p2026_12_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_12_user_id_occurred_at_name_idx;
+
+
+--
+-- Name: analytics_events_day_name; Type: STATISTICS; Schema: activity; Owner: -
+--
+
+CREATE STATISTICS activity.analytics_events_day_name (ndistinct) ON name, ((occurred_at AT TIME ZONE 'UTC'::text)::date) FROM activity.analytics_events;
+
+
+--
+-- Name: analytics_events analytics_events_count_delete; Type: TRIGGER; Schema: activity; Owner: -
+--
+
+CREATE TRIGGER analytics_events_count_delete AFTER DELETE ON activity.analytics_events REFERENCING OLD TABLE AS old_events FOR EACH STATEMENT EXECUTE FUNCTION activity.count_deleted_events();
+
+
+--
+-- Name: analytics_events analytics_events_count_insert; Type: TRIGGER; Schema: activity; Owner: -
+--
+
+CREATE TRIGGER analytics_events_count_insert AFTER INSERT ON activity.analytics_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION activity.count_inserted_events();
+
+
+--
+-- Name: analytics_events analytics_events_count_update; Type: TRIGGER; Schema: activity; Owner: -
+--
+
+CREATE TRIGGER analytics_events_count_update AFTER UPDATE ON activity.analytics_events REFERENCING OLD TABLE AS old_events NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION activity.count_updated_events();
 
 
 --
@@ -3184,4 +3672,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000200'),
     ('20261124000300'),
     ('20261124000400'),
-    ('20261124000500');
+    ('20261124000500'),
+    ('20261125110000'),
+    ('20261125110100');

@@ -41,8 +41,9 @@ select id, email, password_hash, role
 select id, email, name, role, email_verified_at, last_login_at, created_at, updated_at, deleted_at
   from auth.users
  where deleted_at is null
-   and (:after_id::uuid is null
-        or (created_at, id) < (select created_at, id from auth.users where id = :after_id))
+   and (created_at, id) < (coalesce((select created_at from auth.users where id = :after_id::uuid),
+                                    case when :after_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:after_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;
 
@@ -235,21 +236,46 @@ select u.id, u.email, u.name, u.role, u.email_verified_at, u.last_login_at, u.cr
    and o.provider_account_id = :provider_account_id
    and u.deleted_at is null;
 
--- name: delete_expired_tokens()$
--- Housekeeping: delete sessions that expired or were revoked, and reset and
--- verification tokens that expired or were used. Returns how many rows went.
+-- name: delete_expired_tokens(batch_size)$
+-- Housekeeping: delete the sessions that expired or were revoked, and the
+-- reset and verification tokens that expired or were used, oldest first and
+-- about batch_size (default 10,000) of each per call (every one up to the
+-- batch_size-th oldest's time). Returns how many rows went; call it until it
+-- returns 0.
+-- optional: batch_size
 -- not null: deleted
 with sessions as (
   delete from auth.sessions
-   where expires_at <= now() or revoked_at is not null
+   where least(expires_at, revoked_at) <= coalesce(
+           (select least(expires_at, revoked_at)
+              from auth.sessions
+             where least(expires_at, revoked_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 ), resets as (
   delete from auth.password_resets
-   where expires_at <= now() or used_at is not null
+   where least(expires_at, used_at) <= coalesce(
+           (select least(expires_at, used_at)
+              from auth.password_resets
+             where least(expires_at, used_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 ), verifications as (
   delete from auth.email_verifications
-   where expires_at <= now() or verified_at is not null
+   where least(expires_at, verified_at) <= coalesce(
+           (select least(expires_at, verified_at)
+              from auth.email_verifications
+             where least(expires_at, verified_at) <= now()
+             order by 1
+            offset coalesce(:batch_size::integer, 10000) - 1
+             limit 1),
+           now())
   returning 1
 )
 select (select count(*) from sessions)

@@ -491,6 +491,7 @@ returning id, user_id, module_id, status, progress_percent, started_at, complete
 -- record_class: ModuleProgress
 -- A learner's progress rows for the live modules of a track, by module
 -- position; a module not started yet has no row.
+-- plan: custom
 select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at, p.completed_at,
        p.created_at, p.updated_at
   from learning.module_progress p
@@ -504,6 +505,7 @@ select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at,
 -- record_class: MaterialProgress
 -- A learner's progress rows for the live materials of a module, by material
 -- position; a material not started yet has no row.
+-- plan: custom
 select p.id, p.user_id, p.material_id, p.status, p.completed_at, p.created_at, p.updated_at
   from learning.material_progress p
   join learning.materials ma on ma.id = p.material_id
@@ -576,9 +578,8 @@ select id, user_id, assignment_id, code, status, score, test_results, feedback, 
   from learning.assignment_submissions
  where user_id = :user_id
    and assignment_id = :assignment_id
-   and (:before::timestamptz is null
-        or submitted_at < :before
-        or (submitted_at = :before and id < :before_id::uuid))
+   and (submitted_at, id) < (coalesce(:before::timestamptz, 'infinity'),
+                         coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by submitted_at desc, id desc
  limit :limit;
 
@@ -693,9 +694,8 @@ select id, user_id, quiz_id, score, max_score, passed, started_at, finished_at, 
   from learning.mcq_attempts
  where user_id = :user_id
    and quiz_id = :quiz_id
-   and (:before::timestamptz is null
-        or started_at < :before
-        or (started_at = :before and id < :before_id::uuid))
+   and (started_at, id) < (coalesce(:before::timestamptz, 'infinity'),
+                         coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by started_at desc, id desc
  limit :limit;
 

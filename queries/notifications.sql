@@ -38,9 +38,9 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
 select id, user_id, type, title, body, data, read_at, created_at, updated_at
   from notifications.notifications
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from notifications.notifications
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from notifications.notifications where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;
 
@@ -54,6 +54,7 @@ select count(*)
 -- name: mark_notification_read(user_id, id)!
 -- Mark one of the user's notifications read. Returns 1, or 0 when it was read
 -- already or is not the user's.
+-- plan: custom
 update notifications.notifications
    set read_at = now()
  where id = :id
@@ -73,11 +74,20 @@ delete from notifications.notifications
  where id = :id
    and user_id = :user_id;
 
--- name: delete_old_notifications(older_than)!
--- Housekeeping: delete notifications, read or not, created before older_than.
--- Returns how many went.
+-- name: delete_old_notifications(older_than, batch_size)!
+-- Housekeeping: delete the oldest notifications, read or not, created before
+-- older_than, about batch_size (default 10,000) of them (every one up to the
+-- batch_size-th oldest's time). Returns how many; call it until it returns 0.
+-- optional: batch_size
 delete from notifications.notifications
- where created_at < :older_than::timestamptz;
+ where created_at < :older_than::timestamptz
+   and created_at <= coalesce((select created_at
+                                 from notifications.notifications
+                                where created_at < :older_than::timestamptz
+                                order by created_at
+                               offset coalesce(:batch_size::integer, 10000) - 1
+                                limit 1),
+                              'infinity');
 
 -- name: upsert_notification_preference(user_id, channel, enabled, type)^
 -- record_class: NotificationPreference
@@ -186,8 +196,8 @@ select id, user_id, to_email, template, subject, status, provider_message_id, er
        created_at, updated_at
   from notifications.email_logs
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from notifications.email_logs
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from notifications.email_logs where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;

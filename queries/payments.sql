@@ -149,10 +149,13 @@ update payments.subscriptions
 returning id, user_id, plan, status, current_period_start, current_period_end, cancel_at_period_end,
           canceled_at, trial_ends_at, provider, provider_subscription_id, created_at, updated_at;
 
--- name: expire_subscriptions(ended_before)!
--- Job: end every live subscription whose trial (when TRIALING) or paid period
--- ended before ended_before (pass now() minus a grace period): CANCELED when
--- it was set to cancel at period end, EXPIRED otherwise. Returns how many.
+-- name: expire_subscriptions(ended_before, batch_size)!
+-- Job: end the live subscriptions whose trial (when TRIALING) or paid period
+-- ended before ended_before (pass now() minus a grace period), about
+-- batch_size (default 10,000) at a time, earliest ends first: CANCELED when
+-- set to cancel at period end, EXPIRED otherwise. Returns how many; call it
+-- until it returns 0.
+-- optional: batch_size
 update payments.subscriptions
    set status = case when cancel_at_period_end
                      then 'CANCELED'::payments."SubscriptionStatus"
@@ -160,7 +163,18 @@ update payments.subscriptions
                 end
  where status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
    and coalesce(case when status = 'TRIALING' then trial_ends_at end, current_period_end)
-       < :ended_before::timestamptz;
+       < :ended_before::timestamptz
+   and coalesce(case when status = 'TRIALING' then trial_ends_at end, current_period_end)
+       <= coalesce((select coalesce(case when status = 'TRIALING' then trial_ends_at end,
+                                    current_period_end)
+                      from payments.subscriptions
+                     where status in ('TRIALING', 'ACTIVE', 'PAST_DUE')
+                       and coalesce(case when status = 'TRIALING' then trial_ends_at end,
+                                    current_period_end) < :ended_before::timestamptz
+                     order by 1
+                    offset coalesce(:batch_size::integer, 10000) - 1
+                     limit 1),
+                   'infinity');
 
 -- name: record_transaction(user_id, subscription_id, amount_minor, currency, status, provider_payment_id)^
 -- record_class: Transaction
@@ -199,9 +213,9 @@ select id, user_id, subscription_id, amount_minor, currency, status, provider,
        provider_payment_id, description, failure_reason, refunded_at, created_at, updated_at
   from payments.transactions
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from payments.transactions
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from payments.transactions where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;
 
@@ -270,9 +284,9 @@ select id, user_id, subscription_id, transaction_id, number, amount_minor, curre
        line_items, issued_at, due_at, paid_at, voided_at, created_at, updated_at
   from payments.invoices
  where user_id = :user_id
-   and (:before_id::uuid is null
-        or (created_at, id) < (select created_at, id from payments.invoices
-                                where id = :before_id::uuid))
+   and (created_at, id) < (coalesce((select created_at from payments.invoices where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
  limit :limit;
 

@@ -57,8 +57,13 @@ def _normalized(text: str) -> str:
             continue
         if "SET (pg_attver=" in line:
             continue
+        # pg_dump 18 names the NOT NULL constraints a partition inherits; 15 has no names.
+        line = re.sub(r"CONSTRAINT \w+_not_null NOT NULL", "NOT NULL", line)
         kept.append(line.rstrip())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+    # The monthly event partitions migrate made depend on the day it ran: not schema.
+    statements = "\n".join(kept).split(";\n")
+    kept = [s for s in statements if not re.search(r"analytics_events_p\d{4}_\d{2}", s)]
+    return re.sub(r"\n{3,}", "\n\n", ";\n".join(kept)).strip()
 
 
 def test_committed_schema_matches_the_migrations(database_url: str, tmp_path: Path) -> None:

@@ -185,15 +185,22 @@ _WRITES = re.compile(
     r"|pg_advisory_\w*lock\w*|set_config|for\s+(no\s+key\s+)?update|for\s+(key\s+)?share)\b",
     re.I,
 )
+# A call of a function of our schemas (the partition jobs): it may write, so never a read.
+_SCHEMA_CALL = re.compile(r"\b(auth|learning|payments|notifications|activity)\.\w+\s*\(", re.I)
 
 
 def reads_only(sql: str) -> bool:
     """Whether *sql* only reads: a select (or with ... select) that names no write.
 
     Conservative by construction: any write keyword, a row lock or a call of a
-    function known to write anywhere in the statement counts as a write. A
-    function of the schema that writes would not be seen: none of our queries
-    calls one, and a test runs every query classed as a read on a read-only replica.
+    function known to write anywhere in the statement counts as a write, and so
+    does any call of a function of our schemas. A writing function elsewhere
+    would not be seen: none of our queries calls one, and a test runs every
+    query classed as a read on a read-only replica.
     """
     text = _STRINGS_AND_COMMENTS.sub(" ", sql).strip().lower()
-    return text.startswith(("select", "with", "values", "table")) and not _WRITES.search(text)
+    return (
+        text.startswith(("select", "with", "values", "table"))
+        and not _WRITES.search(text)
+        and not _SCHEMA_CALL.search(text)
+    )

@@ -27,12 +27,29 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "before_id": ("uuid", True),
     },
     "activity.count_events_by_day": {
-        "since": ("timestamptz", False),
-        "until": ("timestamptz", False),
+        "since": ("date", False),
+        "until": ("date", False),
         "name": ("text", True),
+    },
+    "activity.count_user_events_by_day": {
+        "user_id": ("uuid", False),
+        "since": ("date", False),
+        "until": ("date", False),
+    },
+    "activity.compact_event_counts": {
+        "before": ("date", False),
+        "batch_size": ("int4", True),
+    },
+    "activity.create_event_partitions": {
+        "first_month": ("date", False),
+        "months": ("int4", False),
+    },
+    "activity.drop_event_partitions": {
+        "before": ("timestamptz", False),
     },
     "activity.delete_events_before": {
         "cutoff": ("timestamptz", False),
+        "batch_size": ("int4", True),
     },
     "auth.create_user": {
         "email": ("text", False),
@@ -127,7 +144,9 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "provider": ("text", False),
         "provider_account_id": ("text", False),
     },
-    "auth.delete_expired_tokens": {},
+    "auth.delete_expired_tokens": {
+        "batch_size": ("int4", True),
+    },
     "learning.create_language": {
         "slug": ("text", False),
         "name": ("text", False),
@@ -418,6 +437,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "notifications.delete_old_notifications": {
         "older_than": ("timestamptz", False),
+        "batch_size": ("int4", True),
     },
     "notifications.upsert_notification_preference": {
         "user_id": ("uuid", False),
@@ -513,6 +533,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "payments.expire_subscriptions": {
         "ended_before": ("timestamptz", False),
+        "batch_size": ("int4", True),
     },
     "payments.record_transaction": {
         "user_id": ("uuid", False),

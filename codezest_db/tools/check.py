@@ -341,15 +341,29 @@ def _check_roles(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``codezest-db check`` takes only ``--url``."""
+    """``codezest-db check [--plans]``."""
+    parser.add_argument(
+        "--plans",
+        action="store_true",
+        help="also run every query's plan on the (seeded) database: Seq Scans on large "
+        "tables, disk sorts, generic plans much worse than custom ones",
+    )
 
 
 def run(args: argparse.Namespace) -> None:
     """Print each finding; raise QueryError when there is any.
 
-    Without a URL the check migrates a throwaway embedded database, never the default one.
+    Without a URL the check migrates a throwaway embedded database, never the default one
+    (``--plans`` wants a seeded one: bench/scale_dataset.py fills it).
     """
-    findings = run_check(args.url or os.environ.get("DATABASE_URL"))
+    url = args.url or os.environ.get("DATABASE_URL")
+    if getattr(args, "plans", False):
+        from .plans import check_plans
+
+        with scratch.migrated_database(url) as target:
+            findings = check_database(target) + check_plans(target)
+    else:
+        findings = run_check(url)
     for found in findings:
         print(found, file=sys.stderr)
     if findings:

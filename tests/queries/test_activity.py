@@ -301,8 +301,8 @@ def test_count_events_by_day(conn: Conn) -> None:
     events = [AnalyticsEventIn(name=views, occurred_at=t) for t in at]
     events += [AnalyticsEventIn(name=clicks, occurred_at=day1 + timedelta(hours=30))] * 2
     queries.activity.record_events(conn, events=events)
-    until = day1 + timedelta(days=2)  # exclusive: drops the event at hour 48
-    counts = queries.activity.count_events_by_day(conn, since=day1, until=until)
+    since, until = date(2023, 7, 1), date(2023, 7, 3)  # until is exclusive: drops hour 48
+    counts = queries.activity.count_events_by_day(conn, since=since, until=until)
     mine = [c for c in counts if c.name in {views, clicks}]
     assert all(isinstance(c, EventCountRow) for c in counts)
     # By day, then name.
@@ -311,8 +311,153 @@ def test_count_events_by_day(conn: Conn) -> None:
         EventCountRow(name=clicks, day=date(2023, 7, 2), count=2),
         EventCountRow(name=views, day=date(2023, 7, 2), count=1),
     ]
-    only = queries.activity.count_events_by_day(conn, since=day1, until=until, name=clicks)
+    only = queries.activity.count_events_by_day(conn, since=since, until=until, name=clicks)
     assert only == [EventCountRow(name=clicks, day=date(2023, 7, 2), count=2)]
+
+
+def test_event_counts_follow_inserts_deletes_updates_and_compaction(conn: Conn) -> None:
+    """The rollup stays equal to counting the events, whatever changes them."""
+    names = [unique_name("roll") for _ in range(3)]
+    day = datetime(2022, 3, 10, 12, tzinfo=UTC)
+    events = [
+        {"name": names[i % 3], "occurred_at": day + timedelta(hours=7 * i)} for i in range(40)
+    ]
+    queries.activity.record_events(conn, events=events)
+    queries.activity.record_events(conn, events=events[:5])  # a second statement: more deltas
+    conn.execute(
+        "insert into activity.analytics_events (name, occurred_at) values (%s, %s)",
+        (names[0], day),
+    )
+
+    def truth() -> list[EventCountRow]:
+        rows = conn.execute(
+            "select name, (occurred_at at time zone 'UTC')::date, count(*)"
+            "  from activity.analytics_events where name = any(%s) group by 1, 2 order by 2, 1",
+            (names,),
+        ).fetchall()
+        return [EventCountRow(name=n, day=d, count=c) for n, d, c in rows]
+
+    def rollup() -> list[EventCountRow]:
+        counts = queries.activity.count_events_by_day(
+            conn, since=date(2022, 3, 1), until=date(2022, 4, 1)
+        )
+        return [c for c in counts if c.name in names]
+
+    assert rollup() == truth() and len(truth()) > 10
+    conn.execute(
+        "delete from activity.analytics_events where name = %s and occurred_at < %s",
+        (names[1], day + timedelta(days=3)),
+    )
+    conn.execute(
+        "update activity.analytics_events set occurred_at = occurred_at + interval '2 days'"
+        " where name = %s",
+        (names[2],),
+    )
+    assert rollup() == truth()
+    deltas = conn.execute(
+        "select count(*) from activity.event_counts where name = any(%s)", (names,)
+    ).fetchone()
+    compacted = queries.activity.compact_event_counts(conn, before=date(2022, 4, 1), batch_size=2)
+    assert compacted == 2  # bounded: two days per call
+    while queries.activity.compact_event_counts(conn, before=date(2022, 4, 1), batch_size=2):
+        pass
+    after = conn.execute(
+        "select count(*) from activity.event_counts where name = any(%s)", (names,)
+    ).fetchone()
+    assert deltas and after and after[0] < deltas[0]
+    assert after[0] == len(truth())  # one row per day and name
+    assert rollup() == truth()
+
+
+def test_count_user_events_by_day(conn: Conn) -> None:
+    user, other = uuid.uuid4(), uuid.uuid4()
+    day = datetime(2023, 2, 1, 23, tzinfo=UTC)
+    queries.activity.record_events(
+        conn,
+        events=[
+            {"name": "b", "user_id": user, "occurred_at": day},
+            {"name": "a", "user_id": user, "occurred_at": day},
+            {"name": "a", "user_id": user, "occurred_at": day + timedelta(hours=2)},
+            {"name": "a", "user_id": other, "occurred_at": day},
+            {"name": "a", "user_id": user, "occurred_at": day + timedelta(days=3)},
+        ],
+    )
+    counts = queries.activity.count_user_events_by_day(
+        conn, user_id=user, since=date(2023, 2, 1), until=date(2023, 2, 4)
+    )
+    assert counts == [
+        EventCountRow(name="a", day=date(2023, 2, 1), count=1),
+        EventCountRow(name="b", day=date(2023, 2, 1), count=1),
+        EventCountRow(name="a", day=date(2023, 2, 2), count=1),
+    ]
+
+
+def partitions(conn: Conn) -> list[str]:
+    rows = conn.execute(
+        "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+        " where i.inhparent = 'activity.analytics_events'::regclass order by 1"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def test_migrate_made_this_month_and_the_next_partitions(conn: Conn) -> None:
+    today = datetime.now(UTC).date()
+    nxt = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    made = partitions(conn)
+    assert "analytics_events_default" in made
+    assert f"analytics_events_p{today:%Y_%m}" in made
+    assert f"analytics_events_p{nxt:%Y_%m}" in made
+    assert queries.activity.create_event_partitions(conn, first_month=today, months=2) == 0
+
+
+def test_create_event_partitions_moves_rows_out_of_the_default(conn: Conn) -> None:
+    name = unique_name("part")
+    at = datetime(2019, 5, 20, tzinfo=UTC)
+    queries.activity.record_events(conn, events=[{"name": name, "occurred_at": at}] * 3)
+    where = "select tableoid::regclass::text from activity.analytics_events where name = %s"
+    assert {r[0] for r in conn.execute(where, (name,))} == {"activity.analytics_events_default"}
+    made = queries.activity.create_event_partitions(conn, first_month=date(2019, 4, 1), months=3)
+    assert made == 3
+    assert {
+        "analytics_events_p2019_04",
+        "analytics_events_p2019_05",
+        "analytics_events_p2019_06",
+    } <= (set(partitions(conn)))
+    assert {r[0] for r in conn.execute(where, (name,))} == {"activity.analytics_events_p2019_05"}
+    assert len(queries.activity.list_events_by_name(conn, name=name, limit=5)) == 3
+    counts = queries.activity.count_events_by_day(
+        conn, since=date(2019, 5, 20), until=date(2019, 5, 21), name=name
+    )
+    assert counts == [EventCountRow(name=name, day=date(2019, 5, 20), count=3)]  # unchanged
+    with pytest.raises(errors.DatabaseError, match="months must be between"):
+        queries.activity.create_event_partitions(conn, first_month=date(2019, 4, 1), months=-1)
+
+
+def test_drop_event_partitions_is_retention_by_month(conn: Conn) -> None:
+    name = unique_name("drop")
+    queries.activity.create_event_partitions(conn, first_month=date(2018, 1, 1), months=3)
+    at = [datetime(2018, m, 15, tzinfo=UTC) for m in (1, 2, 3)]
+    queries.activity.record_events(conn, events=[{"name": name, "occurred_at": t} for t in at])
+    # Ends on 2018-03-01: January and February go, March stays.
+    dropped = queries.activity.drop_event_partitions(conn, before=datetime(2018, 3, 10, tzinfo=UTC))
+    assert dropped >= 2
+    assert not {"analytics_events_p2018_01", "analytics_events_p2018_02"} & set(partitions(conn))
+    left = queries.activity.list_events_by_name(conn, name=name, limit=5)
+    assert [e.occurred_at for e in left] == [at[2]]
+    counts = queries.activity.count_events_by_day(
+        conn, since=date(2018, 1, 1), until=date(2018, 4, 1), name=name
+    )
+    assert counts == [EventCountRow(name=name, day=date(2018, 3, 15), count=1)]
+
+
+def test_the_activity_role_runs_the_partition_jobs(conn: Conn) -> None:
+    conn.execute("set local role codezest_activity")
+    assert (
+        queries.activity.create_event_partitions(conn, first_month=date(2017, 1, 1), months=1) == 1
+    )
+    assert (
+        queries.activity.drop_event_partitions(conn, before=datetime(2017, 2, 1, tzinfo=UTC)) >= 1
+    )
 
 
 def test_delete_events_before(conn: Conn) -> None:
@@ -330,6 +475,18 @@ def test_delete_events_before(conn: Conn) -> None:
     left = queries.activity.list_events_by_name(conn, name=name, limit=5)
     assert [e.occurred_at for e in left] == [cutoff]
     assert queries.activity.delete_events_before(conn, cutoff=cutoff) == 0
+
+
+def test_delete_events_before_works_in_batches(conn: Conn) -> None:
+    name = unique_name("batch")
+    cutoff = datetime(1972, 1, 1, tzinfo=UTC)
+    events = [{"name": name, "occurred_at": cutoff - timedelta(minutes=i)} for i in range(1, 26)]
+    queries.activity.record_events(conn, events=events)
+    done = []
+    while deleted := queries.activity.delete_events_before(conn, cutoff=cutoff, batch_size=10):
+        done.append(deleted)
+    assert done == [10, 10, 5]
+    assert queries.activity.list_events_by_name(conn, name=name, limit=5) == []
 
 
 # -- asyncio -------------------------------------------------------------------------------
@@ -370,7 +527,7 @@ def test_async_twins(configured: str) -> None:
             assert [e.user_id for e in events].count(user_id) == 3
             assert len(events) == 4
             counts = await activity.count_events_by_day(
-                conn, since=day - timedelta(days=1), until=day + timedelta(days=1), name=name
+                conn, since=day.date(), until=day.date() + timedelta(days=1), name=name
             )
             assert counts == [EventCountRow(name=name, day=day.date(), count=4)]
         # Without a connection: borrowed from the asyncio pool and committed.

@@ -297,6 +297,33 @@ def test_delete_expired_tokens(conn: Conn, make_user: Any) -> None:
     assert queries.auth.delete_expired_tokens(conn) == 0
 
 
+def test_delete_expired_tokens_works_in_batches(conn: Conn, make_user: Any) -> None:
+    conn.execute("delete from auth.sessions")
+    conn.execute("delete from auth.password_resets")
+    conn.execute("delete from auth.email_verifications")
+    user = make_user()
+    for i in range(7):
+        queries.auth.create_session(
+            conn, user_id=user.id, token_hash=f"dead-{i}", expires_at=later(-1)
+        )
+    revoked = queries.auth.create_session(
+        conn, user_id=user.id, token_hash="revoked", expires_at=later()
+    )
+    queries.auth.revoke_session(conn, token_hash=revoked.token_hash)
+    for i in range(3):
+        queries.auth.create_password_reset(
+            conn, user_id=user.id, token_hash=f"r-{i}", expires_at=later(-1)
+        )
+    queries.auth.create_session(conn, user_id=user.id, token_hash="live", expires_at=later())
+    done = []
+    while deleted := queries.auth.delete_expired_tokens(conn, batch_size=3):
+        done.append(deleted)
+    assert done == [6, 3, 2]  # at most 3 of each table per call: 8 sessions, 3 resets
+    assert [s.token_hash for s in queries.auth.list_user_sessions(conn, user_id=user.id)] == [
+        "live"
+    ]
+
+
 def test_async_twins(configured: str) -> None:
     async def main() -> None:
         async with aio.transaction() as conn:

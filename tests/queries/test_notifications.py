@@ -91,6 +91,36 @@ def test_list_notifications_pages_by_keyset(conn: Conn) -> None:
     assert any(n.read_at is not None for n in first + second)
 
 
+def test_delete_old_notifications_works_in_batches_oldest_first(conn: Conn) -> None:
+    conn.execute("delete from notifications.notifications")
+    user_id = uuid.uuid4()
+    made = [notify(conn, user_id) for _ in range(7)]
+    for hours, note in enumerate(made[:5]):
+        backdate(conn, "notifications", note.id, -24 * 100 - hours)
+    first = notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2)
+    assert first == 2
+    left = {n.id for n in notes.list_notifications(conn, user_id=user_id, limit=10)}
+    assert left == {n.id for n in made} - {made[4].id, made[3].id}  # the oldest two went
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 2
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 1
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 0
+    assert len(notes.list_notifications(conn, user_id=user_id, limit=10)) == 2
+
+
+def test_delete_old_notifications_never_stalls_on_equal_times(conn: Conn) -> None:
+    """A batch ends at a time, not a row: rows sharing it all go, so a loop ends."""
+    conn.execute("delete from notifications.notifications")
+    user_id = uuid.uuid4()
+    made = [notify(conn, user_id) for _ in range(5)]  # one transaction: one created_at
+    conn.execute(
+        "update notifications.notifications set created_at = created_at - interval '100 days'"
+        " where id = any(%s)",
+        ([n.id for n in made],),
+    )
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 5
+    assert notes.delete_old_notifications(conn, older_than=at(-24 * 90), batch_size=2) == 0
+
+
 def test_delete_one_and_old_notifications(conn: Conn) -> None:
     conn.execute("delete from notifications.notifications")
     user_id = uuid.uuid4()

@@ -217,6 +217,29 @@ def test_expire_subscriptions(conn: Conn) -> None:
     assert pay.expire_subscriptions(conn, ended_before=at(-2)) == 0
 
 
+def test_expire_subscriptions_works_in_batches(conn: Conn) -> None:
+    conn.execute("delete from payments.subscriptions")
+    user_id = uuid.uuid4()
+    for _ in range(5):
+        pay.create_provider_subscription(
+            conn,
+            user_id=user_id,
+            plan="PRO",
+            status="ACTIVE",
+            provider="stripe",
+            provider_subscription_id=f"sub_{uuid.uuid4().hex}",
+            current_period_start=at(-40),
+            current_period_end=at(-10),
+            trial_ends_at=None,
+        )
+    done = []
+    while expired := pay.expire_subscriptions(conn, ended_before=at(-2), batch_size=2):
+        done.append(expired)
+    assert done == [2, 2, 1]
+    statuses = {s.status for s in pay.list_user_subscriptions(conn, user_id=user_id)}
+    assert statuses == {SubscriptionStatus.EXPIRED}
+
+
 # Transactions
 
 
