@@ -84,10 +84,14 @@ def stored(conn: Conn, table: str, id: uuid.UUID) -> dict[str, Any]:
 
 def test_there_is_a_factory_for_every_table(conn: Conn) -> None:
     tables = conn.execute(
-        "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_schema in ('auth', 'learning', 'payments', 'notifications', 'activity')"
+        "select n.nspname || '.' || c.relname from pg_class c"
+        " join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname in ('auth', 'learning', 'payments', 'notifications', 'activity')"
+        " and c.relkind in ('r', 'p') and not c.relispartition"
     ).fetchall()
-    assert sorted(t for (t,) in tables) == sorted(table for _, _, table in TABLES)
+    # The per-day event counts are derived data, kept by triggers: no factory makes them.
+    derived = {"activity.event_counts"}
+    assert sorted({t for (t,) in tables} - derived) == sorted(table for _, _, table in TABLES)
     made = {name for name in factories.__all__ if name.startswith("make_")}
     assert made == {f"make_{name}" for name in IDS}
     assert {n for n in factories.__all__ if n.startswith("amake_")} == {"a" + n for n in made}
