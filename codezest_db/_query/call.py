@@ -203,14 +203,29 @@ def _observing() -> bool:
     return _active_tracer() is not None or _log.isEnabledFor(logging.DEBUG)
 
 
+_provider = (-1.0, None)  # when the tracer provider was last looked up, and its tracer
+
+
 def _active_tracer() -> Any:
-    """The tracer, while a real tracer provider is set: the no-op one costs 25 µs a call."""
+    """The tracer, while a real tracer provider is set: the no-op one costs 25 µs a call.
+
+    Looking the provider up reads the environment, so it is done at most once a
+    second: a provider set at start-up is in use from the first calls on.
+    """
+    global _provider
     if _tracer is not None or _trace is None:
         return _tracer
+    checked, tracer = _provider
+    now = time.monotonic()
+    if now - checked < 1.0:
+        return tracer
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider):
-        return None
-    return provider.get_tracer("codezest_db")
+        tracer = None
+    else:
+        tracer = provider.get_tracer("codezest_db")
+    _provider = (now, tracer)
+    return tracer
 
 
 class _observed(AbstractContextManager[None]):  # noqa: N801 - used like a function
