@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -47,3 +50,20 @@ def make_user(conn: psycopg.Connection[Any]) -> Callable[..., models.User]:
         return _make_user(conn, **fields)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This checkout built as a wheel, once a session, offline (no index, no isolation)."""
+    folder = tmp_path_factory.mktemp("wheel")
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index"),
+            *("--no-build-isolation", "-q", "-w", str(folder), str(repo)),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = folder.glob("codezest_db-*.whl")
+    return wheel

@@ -150,24 +150,8 @@ def test_new_writes_an_empty_migration(tmp_path: Path) -> None:
         migrate.new("Add Streaks", migrations=tmp_path)
 
 
-def test_the_wheel_ships_queries_and_migrations(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-index",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(REPO),
-        ],
-        check=True,
-    )
-    (wheel,) = tmp_path.glob("codezest_db-*.whl")
+def test_the_wheel_ships_queries_and_migrations(built_wheel: Path) -> None:
+    wheel = built_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     for domain in ("auth", "learning", "payments", "notifications", "activity"):
         assert f"codezest_db/_sql/queries/{domain}.sql" in names
