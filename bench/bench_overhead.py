@@ -29,19 +29,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import psycopg
+from _common import per_call_us, seed  # bench/, beside this script
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from codezest_db import migrate, queries
 from codezest_db.tools.scratch import migrated_database
-
-
-def seed(url: str, count: int) -> list[str]:
-    emails = [f"bench-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(count)]
-    with psycopg.connect(url) as conn:
-        for email in emails:
-            queries.auth.create_user(conn, email=email, password_hash="h", name="B", role="STUDENT")
-    return emails
 
 
 class Base(DeclarativeBase):
@@ -75,13 +68,6 @@ def orm_contender(url: str, emails: list[str]) -> Callable[[int], object]:
             return session.scalars(stmt).one_or_none()
 
     return call
-
-
-def measure(call: Callable[[int], object], calls: int) -> float:
-    start = time.perf_counter()
-    for i in range(calls):
-        call(i)
-    return (time.perf_counter() - start) / calls * 1e6
 
 
 def check_cost(emails: list[str], call_us: float, calls: int = 200_000) -> None:
@@ -137,11 +123,11 @@ def main() -> None:
         "SQLAlchemy ORM": orm_contender(url, emails),
     }
     for call in contenders.values():  # warm up: prepared statements, caches
-        measure(call, 200)
+        per_call_us(call, 200)
     results: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, call in contenders.items():
-            results[name].append(measure(call, args.calls))
+            results[name].append(per_call_us(call, args.calls))
 
     best = {name: min(times) for name, times in results.items()}
     with psycopg.connect(url) as c:

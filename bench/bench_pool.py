@@ -25,11 +25,11 @@ import asyncio
 import contextlib
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg  # type: ignore[import-not-found]
 import psycopg
+from _common import per_call_us, seed  # bench/, beside this script
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 import codezest_db as db
@@ -38,21 +38,6 @@ from codezest_db.tools.describe import numbered
 from codezest_db.tools.scratch import migrated_database
 
 SQL = queries.auth.get_user_by_email.sql
-
-
-def seed(url: str, count: int) -> list[str]:
-    emails = [f"bench-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(count)]
-    with psycopg.connect(url) as conn:
-        for email in emails:
-            queries.auth.create_user(conn, email=email, password_hash="h", name="B", role="STUDENT")
-    return emails
-
-
-def per_call_us(call: Callable[[int], object], calls: int) -> float:
-    start = time.perf_counter()
-    for i in range(calls):
-        call(i)
-    return (time.perf_counter() - start) / calls * 1e6
 
 
 def sync_contenders(url: str, emails: list[str]) -> dict[str, Callable[[int], object]]:

@@ -6,7 +6,7 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from codezest_db import aio, models
+from codezest_db.testing import TestServer
 from codezest_db.testing.factories import make_user as _make_user
 
 pytest_plugins = ["codezest_db.testing", "codezest_db.testing.servers"]
@@ -36,6 +37,18 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
             await aio.close()
 
     return asyncio.run(closing())
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """*exc* and every exception reachable through __cause__ and __context__."""
+    todo, seen = [exc], set[int]()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -67,3 +80,11 @@ def built_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (wheel,) = folder.glob("codezest_db-*.whl")
     return wheel
+
+
+@pytest.fixture
+def fresh_url(test_server: TestServer) -> Iterator[str]:
+    """The URL of a database that does not exist yet (dropped after the test if created)."""
+    url = test_server.url_for(f"codezest_fresh_{uuid.uuid4().hex[:12]}")
+    yield url
+    test_server.drop_database(url)

@@ -21,15 +21,12 @@ import sys
 import sysconfig
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from codezest_db import migrate, schema
-from codezest_db.testing import TestServer
 
 from .pgcluster import free_port
 
@@ -90,14 +87,6 @@ def test_dockerignore_keeps_secrets_and_clutter_out() -> None:
         assert ignored(path, patterns), path
     for path in ("pyproject.toml", "README.md", "db/migrations/x.sql", "queries/auth.sql"):
         assert not ignored(path, patterns), path
-
-
-@pytest.fixture
-def fresh_url(test_server: TestServer) -> Iterator[str]:
-    url = test_server.url_for("codezest_image_test")
-    test_server.drop_database(url)
-    yield url
-    test_server.drop_database(url)
 
 
 def test_the_dockerfile_installs_and_migrates_in_a_fresh_venv(

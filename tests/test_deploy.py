@@ -21,6 +21,7 @@ from codezest_db import errors, migrate, schema
 from codezest_db.cli import main
 from codezest_db.testing import TestServer
 
+from .conftest import exception_chain
 from .pgcluster import Cluster, free_port, loopback_host_name, running_cluster
 
 SECRET = "s3cr3t-Pa55"
@@ -51,14 +52,6 @@ def one_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
     return lines[0]
-
-
-@pytest.fixture
-def fresh_url(test_server: TestServer) -> Iterator[str]:
-    """The URL of a database that does not exist yet (dropped after the test if created)."""
-    url = test_server.url_for(f"codezest_fresh_{uuid.uuid4().hex[:12]}")
-    yield url
-    test_server.drop_database(url)
 
 
 # -- 1. no silent default -------------------------------------------------------------------
@@ -332,20 +325,8 @@ def test_a_permission_problem_is_an_error_never_nothing_applied(
 # -- secrets never ride along in an exception chain -----------------------------------------
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    todo = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
-
-
 def _assert_secret_free(exc: BaseException) -> None:
-    for link in _chain(exc):
+    for link in exception_chain(exc):
         shown = [str(link), repr(link), repr(link.args), repr(vars(link))]
         shown.append(repr(getattr(link, "pgconn", None)))
         assert not any(SECRET in text for text in shown), (type(link), shown)

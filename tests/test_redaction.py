@@ -13,7 +13,7 @@ import re
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,26 +22,14 @@ import pytest
 
 import codezest_db as db
 from codezest_db import aio, errors, queries
-from tests.conftest import run_async, unique_email
+from tests.conftest import exception_chain, run_async, unique_email
 
 Conn = psycopg.Connection[Any]
 SECRET = "hunter2-s3cr3t"
 
 
-def chain(exc: BaseException) -> Iterator[BaseException]:
-    """*exc* and every exception reachable through __cause__ and __context__."""
-    todo, seen = [exc], set[int]()
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
-
-
 def assert_no_secret(exc: BaseException, secret: str = SECRET) -> None:
-    for link in chain(exc):
+    for link in exception_chain(exc):
         for text in (str(link), repr(link), repr(link.args)):
             assert secret not in text, f"{type(link).__name__} holds the password: {text}"
     assert secret not in "".join(traceback.format_exception(exc))

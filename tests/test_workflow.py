@@ -15,13 +15,11 @@ import site
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from codezest_db import migrate
-from codezest_db.testing import TestServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,14 +79,6 @@ def checkout(tmp_path: Path) -> Path:
     )
     assert installed.returncode == 0, installed.stderr
     return copy
-
-
-@pytest.fixture
-def fresh_url(test_server: TestServer) -> Iterator[str]:
-    url = test_server.url_for("codezest_workflow_test")
-    test_server.drop_database(url)
-    yield url
-    test_server.drop_database(url)
 
 
 def test_new_migration_is_seen_by_migrate_check_stubs_and_the_runtime(
