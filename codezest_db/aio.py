@@ -154,18 +154,21 @@ async def run(
     execute: Callable[..., Any], reads: bool, sql: str, params: Any, rows: Any, prepare: Any
 ) -> Any:
     """Run one statement on a borrowed autocommit connection (see `codezest_db.pool.run`)."""
-    await get_pool()  # this loop's pools exist before routing asks for the replica
+    primary = await get_pool()  # this loop's pools exist before routing asks for the replica
     if _state.use_replica(reads):
         try:
-            return await _run_on(True, execute, reads, sql, params, rows, prepare)
+            replica = await get_pool(True)
+            liveness = _state.replica_liveness
+            return await _run_on(replica, liveness, execute, reads, sql, params, rows, prepare)
         except (ConnectionFailed, psycopg.OperationalError) as exc:
             _state.replica_failed(exc)
-    return await _run_on(False, execute, reads, sql, params, rows, prepare)
+    liveness = _state.primary_liveness
+    return await _run_on(primary, liveness, execute, reads, sql, params, rows, prepare)
 
 
-async def _run_on(replica: bool, execute: Callable[..., Any], reads: bool, *args: Any) -> Any:
-    pool = await get_pool(replica)
-    liveness = _state.replica_liveness if replica else _state.primary_liveness
+async def _run_on(
+    pool: Pool, liveness: Liveness, execute: Callable[..., Any], reads: bool, *args: Any
+) -> Any:
     retry = reads
     while True:
         conn = await _checkout(pool, liveness, None)

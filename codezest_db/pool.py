@@ -137,18 +137,21 @@ def run(
     that meets a dead connection is retried once on a fresh one. A write runs
     once: it is never retried.
     """
-    get_pool()  # the process's pools exist before routing asks for the replica
+    primary = get_pool()  # the process's pools exist before routing asks for the replica
     if _state.use_replica(reads):
         try:
-            return _run_on(True, execute, reads, sql, params, rows, prepare)
+            replica = get_pool(True)
+            liveness = _state.replica_liveness
+            return _run_on(replica, liveness, execute, reads, sql, params, rows, prepare)
         except (ConnectionFailed, psycopg.OperationalError) as exc:
             _state.replica_failed(exc)
-    return _run_on(False, execute, reads, sql, params, rows, prepare)
+    liveness = _state.primary_liveness
+    return _run_on(primary, liveness, execute, reads, sql, params, rows, prepare)
 
 
-def _run_on(replica: bool, execute: Callable[..., Any], reads: bool, *args: Any) -> Any:
-    pool = get_pool(replica)
-    liveness = _state.replica_liveness if replica else _state.primary_liveness
+def _run_on(
+    pool: Pool, liveness: Liveness, execute: Callable[..., Any], reads: bool, *args: Any
+) -> Any:
     retry = reads
     while True:
         conn = _checkout(pool, liveness, None)
