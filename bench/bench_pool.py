@@ -11,8 +11,9 @@ Sync, R rounds of N calls of ``get_user_by_email``, interleaved, medians:
 
 asyncio, T tasks sharing a pool of 10, R rounds of N calls in all, interleaved:
 calls per second and the 99th percentile of a call's latency, for
-``aio.queries...`` (no connection), asyncpg's pool and psycopg's
-AsyncConnectionPool (autocommit, no check).
+``aio.queries...`` (no connection: waiting reads batched into pipelines),
+asyncpg's pool, psycopg's AsyncConnectionPool (autocommit, no check), and
+``aio.queries...`` again with ``multiplex=False`` (each read its own checkout).
 
 Targets (issue 9): sync pooled <= 1.3x raw; asyncio >= asyncpg's throughput, p99 no worse.
 Without --url it runs on a throwaway embedded PostgreSQL (unix socket).
@@ -81,10 +82,10 @@ async def throughput(
 
 async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> None:
     n = len(emails)
-    aio.configure(url, min_size=10, max_size=10)
-    dsn = url
-    apg = await asyncpg.create_pool(dsn, min_size=10, max_size=10)
-    plain = AsyncConnectionPool(url, min_size=10, max_size=10, kwargs={"autocommit": True})
+    apg = await asyncpg.create_pool(url, min_size=10, max_size=10)
+    plain = AsyncConnectionPool(
+        url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=False
+    )
     await plain.open(wait=True)
     dollar_sql, _ = numbered(SQL)
 
@@ -99,32 +100,46 @@ async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> 
             cur = await c.execute(SQL, {"email": emails[i % n]})
             return await cur.fetchone()
 
+    async def codezest(multiplex: bool) -> None:
+        # One asyncio configuration at a time: reopen the pools, warm them up.
+        await aio.close()
+        aio.configure(url, replica_url="", min_size=10, max_size=10, multiplex=multiplex)
+        await throughput(ours, 1000, args.tasks)
+
+    async def nothing() -> None:
+        pass
+
+    contenders: dict[str, tuple[Callable[[], Awaitable[None]], Callable[[int], Awaitable[object]]]]
     contenders = {
-        "codezest-db aio": ours,
-        "asyncpg pool": asyncpg_pool,
-        "AsyncConnectionPool": psycopg_pool,
+        "codezest-db aio": (lambda: codezest(True), ours),
+        "asyncpg pool": (nothing, asyncpg_pool),
+        "AsyncConnectionPool": (nothing, psycopg_pool),
+        "codezest-db, no batching": (lambda: codezest(False), ours),
     }
-    for call in contenders.values():  # warm up: connections, prepared statements
-        await throughput(call, 1000, args.tasks)
+    for warm in (asyncpg_pool, psycopg_pool):  # warm up: connections, prepared statements
+        await throughput(warm, 1000, args.tasks)
     rates: dict[str, list[float]] = {name: [] for name in contenders}
     p99s: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
-        for name, call in contenders.items():
+        for name, (setup, call) in contenders.items():
+            await setup()
             rate, p99 = await throughput(call, args.calls, args.tasks)
             rates[name].append(rate)
             p99s[name].append(p99)
     print(f"asyncio: {args.tasks} tasks, pool of 10, {args.rounds} rounds x {args.calls} calls")
     for name in contenders:
         print(
-            f"  {name:22} median {statistics.median(rates[name]):7.0f} calls/s"
+            f"  {name:26} median {statistics.median(rates[name]):7.0f} calls/s"
             f"  (min {min(rates[name]):6.0f}, max {max(rates[name]):6.0f})"
             f"  p99 median {statistics.median(p99s[name]):6.2f} ms"
         )
     ours_rate = statistics.median(rates["codezest-db aio"])
     apg_rate = statistics.median(rates["asyncpg pool"])
+    alone_rate = statistics.median(rates["codezest-db, no batching"])
     ratio_p99 = statistics.median(p99s["codezest-db aio"]) / statistics.median(p99s["asyncpg pool"])
     print(f"codezest-db aio / asyncpg throughput = {ours_rate / apg_rate:.3f}x (target >= 1.0x)")
     print(f"codezest-db aio / asyncpg p99        = {ratio_p99:.3f}x (target <= 1.0x)")
+    print(f"without batching / asyncpg throughput = {alone_rate / apg_rate:.3f}x")
     await aio.close()
     await apg.close()
     await plain.close()

@@ -19,6 +19,9 @@ POOL_OPTIONS = frozenset(
 # Options of psycopg's connect() itself (not libpq's): prepare_threshold=None
 # turns server-side prepared statements off, for PgBouncer in transaction mode.
 CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
+# Options of codezest-db itself: multiplex=False gives every asyncio pooled read
+# a connection of its own instead of batching waiting reads (`_multiplex`).
+LIBRARY_OPTIONS = frozenset({"multiplex"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
 
@@ -33,6 +36,7 @@ class Settings:
     max_size: int = 10
     pool_options: dict[str, Any] = field(default_factory=dict)
     connect_options: dict[str, Any] = field(default_factory=dict)
+    multiplex: bool = True
 
     def __repr__(self) -> str:
         return (
@@ -40,7 +44,8 @@ class Settings:
             f"replica_url={self.replica_target if self.replica_url else None!r}, "
             f"min_size={self.min_size}, "
             f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
-            f"connect_options={_redact_options(self.connect_options)!r})"
+            f"connect_options={_redact_options(self.connect_options)!r}, "
+            f"multiplex={self.multiplex!r})"
         )
 
     def pool_arguments(self, name: str, replica: bool = False) -> dict[str, Any]:
@@ -106,6 +111,9 @@ def resolve(
     pool_options = {"timeout": DEFAULT_CHECKOUT_TIMEOUT}
     connect_options: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT}
     unknown = []
+    multiplex = options.pop("multiplex", True)
+    if type(multiplex) is not bool:
+        raise ConfigurationError(f"multiplex must be True or False, got {multiplex!r}")
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value
@@ -116,9 +124,12 @@ def resolve(
     if unknown:
         raise ConfigurationError(
             f"unknown option(s) {', '.join(sorted(unknown))}: expected a pool option "
-            f"({', '.join(sorted(POOL_OPTIONS))}) or a libpq connection parameter"
+            f"({', '.join(sorted(POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS))}) "
+            "or a libpq connection parameter"
         )
-    return Settings(url, replica_url or None, min_size, max_size, pool_options, connect_options)
+    return Settings(
+        url, replica_url or None, min_size, max_size, pool_options, connect_options, multiplex
+    )
 
 
 def _check_url(url: str, name: str) -> None:

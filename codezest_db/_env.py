@@ -57,7 +57,7 @@ def pool_settings() -> dict[str, Any]:
     Raises ConfigurationError naming the variable when a value does not parse.
     """
     settings: dict[str, Any] = {}
-    for option in (*_INTS, *_FLOATS, "prepare_threshold"):
+    for option in (*_INTS, *_FLOATS, "prepare_threshold", "multiplex"):
         name = POOL_PREFIX + option.upper()
         text = getenv(name)
         if text is None or not text.strip():
@@ -67,6 +67,12 @@ def pool_settings() -> dict[str, Any]:
 
 
 def _convert(name: str, option: str, text: str) -> Any:
+    if option == "multiplex":
+        if text.lower() in ("1", "true", "on", "yes"):
+            return True
+        if text.lower() in ("0", "false", "off", "no"):
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {text!r}")
     if option == "prepare_threshold" and text.lower() in ("none", "null", "off"):
         return None  # psycopg: never prepare (PgBouncer in transaction mode)
     kind = float if option in _FLOATS else int

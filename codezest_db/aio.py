@@ -26,6 +26,7 @@ from psycopg import pq
 from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config
+from ._multiplex import Multiplexer, supported
 from ._pools import Liveness, PoolState, lost, pool_kwargs
 from ._query.domains import Queries
 from .errors import ConfigurationError, ConnectionFailed, from_psycopg
@@ -45,7 +46,13 @@ __all__ = [
 ]
 
 AsyncConnection = psycopg.AsyncConnection[Any]
-Pool = AsyncConnectionPool[AsyncConnection]
+
+
+class Pool(AsyncConnectionPool[AsyncConnection]):
+    """psycopg's AsyncConnectionPool, with the batcher of its pooled reads."""
+
+    multiplexer: Multiplexer | None = None
+
 
 _state: PoolState[Pool] = PoolState("codezest-aio")
 
@@ -100,9 +107,22 @@ async def get_pool(replica: bool = False) -> Pool:
 
 
 def _new(settings: _config.Settings, name: str, replica: bool, liveness: Liveness) -> Pool:
-    return AsyncConnectionPool(
-        **pool_kwargs(settings, name, replica), configure=_async_used(liveness)
-    )
+    pool = Pool(**pool_kwargs(settings, name, replica), configure=_async_used(liveness))
+    if settings.multiplex and supported():
+
+        async def checkout(timeout: float) -> AsyncConnection:
+            return await _checkout(pool, liveness, timeout)
+
+        async def checkin(conn: AsyncConnection) -> None:
+            await _checkin(pool, liveness, conn)
+
+        def too_many() -> Exception:
+            return from_psycopg(TooManyRequests(f"{pool.max_waiting} reads already waiting"))
+
+        pool.multiplexer = Multiplexer(
+            checkout, checkin, pool.max_size, pool.timeout, pool.max_waiting, too_many
+        )
+    return pool
 
 
 def _async_used(liveness: Liveness) -> Callable[[AsyncConnection], Any]:
@@ -143,7 +163,9 @@ async def _checkin(pool: Pool, liveness: Liveness, conn: AsyncConnection) -> Non
             await conn.set_autocommit(True)
         except psycopg.Error:
             await conn.close()  # unusable: the pool replaces it
-    if lost(conn):
+    if conn.closed and not conn.broken:
+        pass  # closed on purpose (a batch cut short): no sign of a dead server
+    elif lost(conn):
         liveness.suspect_all()
     else:
         liveness.used(conn)
@@ -169,6 +191,8 @@ async def run(
 async def _run_on(
     pool: Pool, liveness: Liveness, execute: Callable[..., Any], reads: bool, *args: Any
 ) -> Any:
+    if reads and pool.multiplexer is not None and Multiplexer.batches_of(execute):
+        return await pool.multiplexer.read(execute, *args)
     retry = reads
     while True:
         conn = await _checkout(pool, liveness, None)
