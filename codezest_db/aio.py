@@ -239,8 +239,25 @@ async def transaction(conn: AsyncConnection | None = None) -> AsyncIterator[Asyn
 
 
 def pool_stats() -> dict[str, dict[str, int]]:
-    """psycopg_pool's statistics of the open pools, by role, for a health check."""
-    return _state.stats()
+    """psycopg_pool's statistics of the open pools, by role, for a health check.
+
+    With batching on, each role also has ``reads_waiting`` (reads queued for
+    the next batch), ``read_batches`` (pipelines sent), ``batched_reads``
+    (reads that went in them) and ``read_retries`` (reads run again after
+    their connection was lost).
+    """
+    stats = _state.stats()
+    pools = {"primary": _state.primary, "replica": _state.replica}
+    for role, pool in pools.items():
+        mux = pool.multiplexer if pool is not None else None
+        if mux is not None and role in stats:
+            stats[role].update(
+                reads_waiting=len(mux.pending),
+                read_batches=mux.batches,
+                batched_reads=mux.batched,
+                read_retries=mux.retries,
+            )
+    return stats
 
 
 async def close() -> None:

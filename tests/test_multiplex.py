@@ -76,6 +76,10 @@ def test_concurrent_reads_share_pipelines_and_each_gets_its_own_row(configured: 
         assert m.batches < m.batched / 2  # and batches held several reads each
         assert m.leaders == 0
         assert not m.pending
+        stats = aio.pool_stats()["primary"]
+        assert stats["batched_reads"] == m.batched
+        assert stats["read_batches"] == m.batches
+        assert stats["reads_waiting"] == 0
 
     run_async(main())
 

@@ -429,3 +429,32 @@ def test_threads_share_one_server_connection(pgbouncer: PgBouncer) -> None:
     with ThreadPoolExecutor(4) as threads:
         list(threads.map(client, range(4)))
     assert len(seen) == 40 and len(set(seen)) == 1
+
+
+def test_batched_async_reads_through_pgbouncer_each_get_their_own_row(
+    through_pgbouncer: PgBouncer,
+) -> None:
+    """Waiting asyncio reads go out in pipelines; PgBouncer carries them, unprepared."""
+    emails = [f"bounce-{uuid.uuid4().hex}@example.com" for _ in range(40)]
+
+    async def main() -> None:
+        for email in emails:
+            await aio.queries.auth.create_user(
+                email=email, password_hash=None, name=email, role="STUDENT"
+            )
+        multiplexer = (await aio.get_pool()).multiplexer
+        assert multiplexer is not None
+        before = multiplexer.batches
+
+        async def read(i: int) -> None:
+            for round_ in range(PSYCOPG_DEFAULT_THRESHOLD + 3):
+                email = emails[(i + round_) % len(emails)]
+                user = await aio.queries.auth.get_user_by_email(email=email)
+                assert user is not None
+                assert (user.email, user.name) == (email, email)
+
+        await asyncio.gather(*(read(i) for i in range(100)))
+        assert multiplexer.batches - before > 10
+        assert multiplexer.leaders == 0
+
+    asyncio.run(main())
