@@ -19,8 +19,9 @@ POOL_OPTIONS = frozenset(
 # Options of psycopg's connect() itself (not libpq's): prepare_threshold=None
 # turns server-side prepared statements off, for PgBouncer in transaction mode.
 CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
-# Options of codezest-db itself: multiplex=False gives every asyncio pooled read
-# a connection of its own instead of batching waiting reads (`_multiplex`).
+# Options of codezest-db itself: whether asyncio pooled reads that wait for a
+# connection are batched into pipelines (`_multiplex`). None (the default):
+# yes, unless prepare_threshold=None says PgBouncer is in the way.
 LIBRARY_OPTIONS = frozenset({"multiplex"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
@@ -36,7 +37,7 @@ class Settings:
     max_size: int = 10
     pool_options: dict[str, Any] = field(default_factory=dict)
     connect_options: dict[str, Any] = field(default_factory=dict)
-    multiplex: bool = True
+    multiplex: bool | None = None
 
     def __repr__(self) -> str:
         return (
@@ -59,6 +60,18 @@ class Settings:
             "open": False,
             **self.pool_options,
         }
+
+    @property
+    def batches_reads(self) -> bool:
+        """Whether asyncio pooled reads are batched (see `codezest_db._multiplex`).
+
+        Not by default behind PgBouncer (``prepare_threshold=None``): in
+        transaction mode it hands the server connection on at each Sync, and
+        a pipeline holds several.
+        """
+        if self.multiplex is not None:
+            return self.multiplex
+        return self.connect_options.get("prepare_threshold", 0) is not None
 
     @property
     def target(self) -> str:
@@ -111,9 +124,9 @@ def resolve(
     pool_options = {"timeout": DEFAULT_CHECKOUT_TIMEOUT}
     connect_options: dict[str, Any] = {"connect_timeout": DEFAULT_CONNECT_TIMEOUT}
     unknown = []
-    multiplex = options.pop("multiplex", True)
-    if type(multiplex) is not bool:
-        raise ConfigurationError(f"multiplex must be True or False, got {multiplex!r}")
+    multiplex = options.pop("multiplex", None)
+    if multiplex is not None and type(multiplex) is not bool:
+        raise ConfigurationError(f"multiplex must be True, False or None, got {multiplex!r}")
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value

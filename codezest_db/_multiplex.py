@@ -71,12 +71,14 @@ class _Read:
         "retried",
         "rows",
         "sql",
+        "timer",
     )
 
     def __init__(self, sql: str, params: Any, rows: Any, prepare: Any, collect: Any) -> None:
         self.sql, self.params, self.rows, self.prepare = sql, params, rows, prepare
         self.collect = collect
         self.future: asyncio.Future[Any] | None = None  # None for the leader's own read
+        self.timer: asyncio.TimerHandle | None = None
         self.deadline = 0.0
         self.retried = False
         self.done = False
@@ -114,15 +116,22 @@ class Multiplexer:
         timeout: float,
         max_waiting: int = 0,
         too_many: Callable[[], BaseException] | None = None,
+        timed_out: Callable[[], BaseException] | None = None,
     ) -> None:
         self.checkout, self.checkin = checkout, checkin
         self.limit, self.timeout = limit, timeout
         self.max_waiting, self.too_many = max_waiting, too_many
+        self.timed_out = timed_out or (lambda: TimeoutError(f"no connection within {timeout}s"))
         self.pending: deque[_Read] = deque()
         self.leaders = 0
         self.batches = 0  # pipelines sent (for tests and stats)
         self.batched = 0  # reads that went in them
         self.retries = 0  # reads run again after their connection was lost
+
+    @property
+    def waiting(self) -> int:
+        """Reads in the queue (those that gave up are not counted)."""
+        return sum(not req.abandoned for req in self.pending)
 
     @staticmethod
     def batches_of(execute: Callable[..., Any]) -> bool:
@@ -141,14 +150,19 @@ class Multiplexer:
         else:
             if self.max_waiting and len(self.pending) >= self.max_waiting and self.too_many:
                 raise self.too_many()
-            future = req.future = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            future = req.future = loop.create_future()
             self.pending.append(req)
+            # Like the pool's own wait: no connection for it within the timeout, it fails.
+            req.timer = loop.call_at(loop.time() + self.timeout, self._expire, future)
             try:
                 outcome = await future
             except asyncio.CancelledError:
                 if _led(future):  # cancelled after being handed the lead: pass it on
                     self._pass_lead()
                 raise
+            finally:
+                req.timer.cancel()
             if outcome is not _LEAD:
                 return outcome
             req.future = None  # the leader's own read
@@ -156,6 +170,10 @@ class Multiplexer:
             return await self._lead(req)
         finally:
             self._pass_lead()
+
+    def _expire(self, future: asyncio.Future[Any]) -> None:
+        if not future.done():
+            future.set_exception(self.timed_out())
 
     def _pass_lead(self) -> None:
         while self.pending:
@@ -174,14 +192,18 @@ class Multiplexer:
                 while self.pending and len(batch) < MAX_BATCH:
                     req = self.pending.popleft()
                     if not req.abandoned:
+                        if req.timer is not None:
+                            req.timer.cancel()  # it has a connection now
                         batch.append(req)
                 await (self._alone(conn, own) if len(batch) == 1 else self._pipelined(conn, batch))
             except BaseException:
                 # Cancelled (or worse) mid-batch: the others' reads go back to the queue,
                 # and the connection is closed, never reused: a pipeline cut short can
                 # leave psycopg's prepared statements out of step with the server's.
+                # (A read alone is psycopg's usual cancellation: the pool resets it.)
                 self._requeue([r for r in batch[1:] if not r.done])
-                await conn.close()
+                if len(batch) > 1:
+                    await conn.close()
                 raise
             finally:
                 await self.checkin(conn)  # the pool replaces a closed connection

@@ -108,7 +108,7 @@ async def get_pool(replica: bool = False) -> Pool:
 
 def _new(settings: _config.Settings, name: str, replica: bool, liveness: Liveness) -> Pool:
     pool = Pool(**pool_kwargs(settings, name, replica), configure=_async_used(liveness))
-    if settings.multiplex and supported():
+    if settings.batches_reads and supported():
 
         async def checkout(timeout: float) -> AsyncConnection:
             return await _checkout(pool, liveness, timeout)
@@ -119,8 +119,12 @@ def _new(settings: _config.Settings, name: str, replica: bool, liveness: Livenes
         def too_many() -> Exception:
             return from_psycopg(TooManyRequests(f"{pool.max_waiting} reads already waiting"))
 
+        def timed_out() -> Exception:
+            waited = f"no connection for a read within {pool.timeout:g}s"
+            return _config.timed_out(settings, pool.timeout, PoolTimeout(waited))
+
         pool.multiplexer = Multiplexer(
-            checkout, checkin, pool.max_size, pool.timeout, pool.max_waiting, too_many
+            checkout, checkin, pool.max_size, pool.timeout, pool.max_waiting, too_many, timed_out
         )
     return pool
 
@@ -252,7 +256,7 @@ def pool_stats() -> dict[str, dict[str, int]]:
         mux = pool.multiplexer if pool is not None else None
         if mux is not None and role in stats:
             stats[role].update(
-                reads_waiting=len(mux.pending),
+                reads_waiting=mux.waiting,
                 read_batches=mux.batches,
                 batched_reads=mux.batched,
                 read_retries=mux.retries,

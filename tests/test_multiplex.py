@@ -310,6 +310,26 @@ def test_waiting_reads_time_out_with_connection_failed(configured: str) -> None:
     run_async(main())
 
 
+def test_a_read_waiting_behind_a_slow_batch_times_out_on_time(configured: str) -> None:
+    """The queue honours the pool's timeout, as psycopg_pool's own wait does."""
+
+    async def main() -> None:
+        one_connection(configured, timeout=0.5)
+        m = await mux()
+        slow = asyncio.ensure_future(value("select 1 from pg_sleep(2)"))
+        await asyncio.sleep(0.1)
+        start = time.monotonic()
+        with pytest.raises(errors.ConnectionFailed, match=r"within 0\.5s"):
+            await value("select 2")
+        took = time.monotonic() - start
+        assert 0.3 < took < 1.5, took
+        assert await slow == 1
+        assert m.leaders == 0
+        assert not m.pending or all(r.abandoned for r in m.pending)
+
+    run_async(main())
+
+
 def test_max_waiting_refuses_reads_beyond_it(configured: str) -> None:
     async def main() -> None:
         one_connection(configured, timeout=1.0, max_waiting=2)
@@ -354,12 +374,21 @@ def test_multiplex_false_gives_each_read_its_own_connection(configured: str) -> 
 
 
 def test_multiplex_must_be_a_bool(configured: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(errors.ConfigurationError, match="multiplex must be True or False"):
+    with pytest.raises(errors.ConfigurationError, match="multiplex must be True, False or None"):
         aio.configure(configured, multiplex="yes")
     monkeypatch.setenv("CODEZEST_DB_MULTIPLEX", "off")
     aio.configure(configured, replica_url="")
     assert aio._state.settings is not None
     assert aio._state.settings.multiplex is False
+    assert aio._state.settings.batches_reads is False
+    monkeypatch.delenv("CODEZEST_DB_MULTIPLEX")
+    aio.configure(configured, replica_url="", prepare_threshold=None)  # PgBouncer's setting
+    assert aio._state.settings is not None
+    assert aio._state.settings.batches_reads is False
+    aio.configure(configured, replica_url="", prepare_threshold=None, multiplex=True)
+    assert aio._state.settings.batches_reads is True
+    aio.configure(configured, replica_url="")
+    assert aio._state.settings.batches_reads is True
     monkeypatch.setenv("CODEZEST_DB_MULTIPLEX", "maybe")
     with pytest.raises(errors.ConfigurationError, match="CODEZEST_DB_MULTIPLEX"):
         aio.configure(configured)

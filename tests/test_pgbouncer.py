@@ -431,20 +431,22 @@ def test_threads_share_one_server_connection(pgbouncer: PgBouncer) -> None:
     assert len(seen) == 40 and len(set(seen)) == 1
 
 
-def test_batched_async_reads_through_pgbouncer_each_get_their_own_row(
-    through_pgbouncer: PgBouncer,
-) -> None:
-    """Waiting asyncio reads go out in pipelines; PgBouncer carries them, unprepared."""
+def test_behind_pgbouncer_asyncio_reads_are_not_batched(through_pgbouncer: PgBouncer) -> None:
+    """PgBouncer (transaction mode) hands the server connection on at each Sync.
+
+    A batch of reads is one pipeline with a Sync after each read: PgBouncer
+    1.18 would give the rest of the pipeline's answers to whoever gets the
+    server connection next (the journeys above hung that way). With
+    prepare_threshold=None, PgBouncer's setting, reads are not batched.
+    """
     emails = [f"bounce-{uuid.uuid4().hex}@example.com" for _ in range(40)]
 
     async def main() -> None:
+        assert (await aio.get_pool()).multiplexer is None
         for email in emails:
             await aio.queries.auth.create_user(
                 email=email, password_hash=None, name=email, role="STUDENT"
             )
-        multiplexer = (await aio.get_pool()).multiplexer
-        assert multiplexer is not None
-        before = multiplexer.batches
 
         async def read(i: int) -> None:
             for round_ in range(PSYCOPG_DEFAULT_THRESHOLD + 3):
@@ -454,7 +456,5 @@ def test_batched_async_reads_through_pgbouncer_each_get_their_own_row(
                 assert (user.email, user.name) == (email, email)
 
         await asyncio.gather(*(read(i) for i in range(100)))
-        assert multiplexer.batches - before > 10
-        assert multiplexer.leaders == 0
 
     asyncio.run(main())
