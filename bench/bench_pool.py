@@ -1,7 +1,7 @@
 """The pooled call, side by side: sync against raw psycopg, asyncio against asyncpg.
 
     pip install -r bench/requirements.txt   # asyncpg: for this bench only
-    python bench/bench_pool.py [--url URL] [--calls N] [--rounds R] [--tasks T]
+    python bench/bench_pool.py [--url URL] [--calls N] [--rounds R] [--tasks T] [--unprepared]
 
 Sync, R rounds of N calls of ``get_user_by_email``, interleaved, medians:
 
@@ -82,9 +82,12 @@ async def throughput(
 
 async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> None:
     n = len(emails)
-    apg = await asyncpg.create_pool(url, min_size=10, max_size=10)
+    # --unprepared: the PgBouncer setting on every side (no server-side prepared statements).
+    cache = {"statement_cache_size": 0} if args.unprepared else {}
+    threshold = {"prepare_threshold": None} if args.unprepared else {}
+    apg = await asyncpg.create_pool(url, min_size=10, max_size=10, **cache)
     plain = AsyncConnectionPool(
-        url, min_size=10, max_size=10, kwargs={"autocommit": True}, open=False
+        url, min_size=10, max_size=10, kwargs={"autocommit": True, **threshold}, open=False
     )
     await plain.open(wait=True)
     dollar_sql, _ = numbered(SQL)
@@ -103,7 +106,7 @@ async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> 
     # One pool for both codezest-db rows, warm: "no batching" only unplugs its
     # batcher (what multiplex=False does when the pool is made), so both rows
     # use the same connections and prepared statements.
-    aio.configure(url, replica_url="", min_size=10, max_size=10, multiplex=True)
+    aio.configure(url, replica_url="", min_size=10, max_size=10, multiplex=True, **threshold)
     pool = await aio.get_pool()
     await pool.wait()
     batcher = pool.multiplexer
@@ -131,7 +134,10 @@ async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> 
             rate, p99 = await throughput(call, args.calls, args.tasks)
             rates[name].append(rate)
             p99s[name].append(p99)
-    print(f"asyncio: {args.tasks} tasks, pool of 10, {args.rounds} rounds x {args.calls} calls")
+    kind = ", unprepared (the PgBouncer setting)" if args.unprepared else ""
+    print(
+        f"asyncio: {args.tasks} tasks, pool of 10, {args.rounds} rounds x {args.calls} calls{kind}"
+    )
     for name in contenders:
         print(
             f"  {name:26} median {statistics.median(rates[name]):7.0f} calls/s"
@@ -157,6 +163,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--tasks", type=int, default=100)
     parser.add_argument("--only", choices=["sync", "async"])
+    parser.add_argument(
+        "--unprepared",
+        action="store_true",
+        help="asyncio without server-side prepared statements on every side, as behind PgBouncer",
+    )
     args = parser.parse_args()
 
     scratch = contextlib.ExitStack()

@@ -20,8 +20,7 @@ POOL_OPTIONS = frozenset(
 # turns server-side prepared statements off, for PgBouncer in transaction mode.
 CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
 # Options of codezest-db itself: whether asyncio pooled reads that wait for a
-# connection are batched into pipelines (`_multiplex`). None (the default):
-# yes, unless prepare_threshold=None says PgBouncer is in the way.
+# connection are batched into pipelines (`_multiplex`); None means the default, yes.
 LIBRARY_OPTIONS = frozenset({"multiplex"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
@@ -63,14 +62,12 @@ class Settings:
 
     @property
     def batches_reads(self) -> bool:
-        """Whether asyncio pooled reads are batched (see `codezest_db._multiplex`).
+        """Whether asyncio pooled reads are batched (see `codezest_db._multiplex`)."""
+        return self.multiplex is not False
 
-        Not by default behind PgBouncer (``prepare_threshold=None``): in
-        transaction mode it hands the server connection on at each Sync, and
-        a pipeline holds several.
-        """
-        if self.multiplex is not None:
-            return self.multiplex
+    @property
+    def prepares(self) -> bool:
+        """Whether psycopg may prepare statements (not with ``prepare_threshold=None``)."""
         return self.connect_options.get("prepare_threshold", 0) is not None
 
     @property

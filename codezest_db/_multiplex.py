@@ -10,7 +10,13 @@ only: writes, transactions and ``connection()`` blocks never come here.
 
 Each read is followed by its own Sync, so it is its own implicit transaction,
 exactly as when it runs alone: a read that fails fails alone, and the reads
-after it in the batch run as usual. A batch that loses its connection runs
+after it in the batch run as usual. Without prepared statements
+(``prepare_threshold=None``, the PgBouncer setting) a batch ends with a single
+Sync instead: PgBouncer in transaction mode hands the server connection on at
+every Sync, so a batch must be one transaction there. A read that fails then
+skips the reads after it, which go back to the head of the queue (they had
+not run); with no prepared statements, nothing is left out of step by the
+skipped messages. A batch that loses its connection runs
 the reads that got no result again, once, on a fresh connection, as a single
 read would be retried. A leader cancelled in the middle of a batch hands the
 others' reads back to the queue and closes its connection (psycopg's record
@@ -117,8 +123,10 @@ class Multiplexer:
         max_waiting: int = 0,
         too_many: Callable[[], BaseException] | None = None,
         timed_out: Callable[[], BaseException] | None = None,
+        sync_each: bool = True,
     ) -> None:
         self.checkout, self.checkin = checkout, checkin
+        self.sync_each = sync_each
         self.limit, self.timeout = limit, timeout
         self.max_waiting, self.too_many = max_waiting, too_many
         self.timed_out = timed_out or (lambda: TimeoutError(f"no connection within {timeout}s"))
@@ -247,7 +255,8 @@ class Multiplexer:
                             continue
                         raised.append(exc)  # an earlier read's (the execute was queued)
                     sent.append((req, cur))
-                    _sync_point(pipeline)  # each read its own implicit transaction
+                    if self.sync_each:
+                        _sync_point(pipeline)  # each read its own implicit transaction
         except psycopg.Error as exc:
             if lost(conn):
                 cut = exc
@@ -276,13 +285,27 @@ class Multiplexer:
                     self.retries += 1
             self._requeue([r for r in failed if not r.done and r.future is not None])
             return
+        raised = [exc for exc in raised if not isinstance(exc, psycopg.errors.PipelineAborted)]
+        if not self.sync_each:
+            # One transaction: the first read without a result failed, and the
+            # reads after it were skipped. They had not run: back to the queue.
+            if failed:
+                failing = failed.pop(0)
+                if raised:
+                    failing.settle(error=raised[0])
+                else:
+                    await self._alone(conn, failing)
+                if not failing.done and failing.future is not None:
+                    failed.insert(0, failing)  # lost its connection when alone: retry
+                self._requeue([r for r in failed if not r.done and r.future is not None])
+            return
         # psycopg raises one error per exchange with the server: the first one
         # is the first failed read's. If the counts differ, two reads failed in
         # one exchange, and the others run again alone (reads: no harm), each
         # to get an error of its own.
         if len(raised) == len(failed):
-            for req, first in zip(failed, raised, strict=True):
-                req.settle(error=first)
+            for req, its_error in zip(failed, raised, strict=True):
+                req.settle(error=its_error)
             return
         if failed and raised:
             failed.pop(0).settle(error=raised[0])

@@ -123,8 +123,17 @@ def _new(settings: _config.Settings, name: str, replica: bool, liveness: Livenes
             waited = f"no connection for a read within {pool.timeout:g}s"
             return _config.timed_out(settings, pool.timeout, PoolTimeout(waited))
 
+        # A Sync after each read, unless PgBouncer may be in the way
+        # (prepare_threshold=None): then one per batch, one transaction.
         pool.multiplexer = Multiplexer(
-            checkout, checkin, pool.max_size, pool.timeout, pool.max_waiting, too_many, timed_out
+            checkout,
+            checkin,
+            pool.max_size,
+            pool.timeout,
+            pool.max_waiting,
+            too_many,
+            timed_out,
+            sync_each=settings.prepares,
         )
     return pool
 

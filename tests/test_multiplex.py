@@ -48,14 +48,24 @@ async def behind_a_leader(*reads: Any, hold: float = 0.3) -> list[Any]:
     return list(await asyncio.gather(*waiting, return_exceptions=True))
 
 
+@pytest.fixture(params=["sync-each", "one-sync"])
+def batching(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Both kinds of batch: a Sync after each read, or one per batch (no prepared
+    statements: prepare_threshold=None, the PgBouncer setting)."""
+    return {} if request.param == "sync-each" else {"prepare_threshold": None}
+
+
 def one_connection(url: str, **options: Any) -> None:
     aio.configure(url, replica_url="", min_size=1, max_size=1, **options)
 
 
-def test_concurrent_reads_share_pipelines_and_each_gets_its_own_row(configured: str) -> None:
+def test_concurrent_reads_share_pipelines_and_each_gets_its_own_row(
+    configured: str, batching: dict[str, Any]
+) -> None:
     emails = [unique_email("mux") for _ in range(50)]
 
     async def main() -> None:
+        aio.configure(configured, replica_url="", min_size=0, max_size=4, **batching)
         for email in emails:
             await aio.queries.auth.create_user(
                 email=email, password_hash="h", name=email, role="STUDENT"
@@ -86,10 +96,10 @@ def test_concurrent_reads_share_pipelines_and_each_gets_its_own_row(configured: 
 
 @pytest.mark.parametrize("position", [0, 2, 4])
 def test_a_failing_read_fails_alone_and_its_batch_still_answers(
-    configured: str, position: int
+    configured: str, batching: dict[str, Any], position: int
 ) -> None:
     async def main() -> None:
-        one_connection(configured)
+        one_connection(configured, **batching)
         reads = [value("select %(i)s::int * 10", i=i) for i in range(5)]
         reads[position].close()
         reads[position] = value("select 1 / %(zero)s::int", zero=0)
@@ -101,15 +111,20 @@ def test_a_failing_read_fails_alone_and_its_batch_still_answers(
             else:
                 assert outcome == i * 10
         m = await mux()
-        assert m.batches - before == 1  # the reads after the failure ran in the same batch
+        if m.sync_each:
+            assert m.batches - before == 1  # the reads after the failure ran in the same batch
+        else:  # one transaction: the reads after the failure were skipped, and sent again
+            assert m.batches - before == (1 if position == 4 else 2)
         assert m.leaders == 0
 
     run_async(main())
 
 
-def test_two_failing_reads_in_one_batch_each_get_their_own_error(configured: str) -> None:
+def test_two_failing_reads_in_one_batch_each_get_their_own_error(
+    configured: str, batching: dict[str, Any]
+) -> None:
     async def main() -> None:
-        one_connection(configured)
+        one_connection(configured, **batching)
         outcomes = await behind_a_leader(
             value("select 1"),
             value("select 1 / %(zero)s::int", zero=0),
@@ -149,9 +164,11 @@ def test_failing_batches_keep_prepared_statements_in_step(configured: str) -> No
     run_async(main())
 
 
-def test_a_read_whose_parameters_do_not_adapt_fails_alone(configured: str) -> None:
+def test_a_read_whose_parameters_do_not_adapt_fails_alone(
+    configured: str, batching: dict[str, Any]
+) -> None:
     async def main() -> None:
-        one_connection(configured)
+        one_connection(configured, **batching)
         outcomes = await behind_a_leader(
             value("select %(i)s::int", i=1),
             value("select %(i)s::int", i=object()),
@@ -164,11 +181,13 @@ def test_a_read_whose_parameters_do_not_adapt_fails_alone(configured: str) -> No
     run_async(main())
 
 
-def test_through_aio_queries_a_batched_failure_is_the_typed_error(configured: str) -> None:
+def test_through_aio_queries_a_batched_failure_is_the_typed_error(
+    configured: str, batching: dict[str, Any]
+) -> None:
     """A read failing in a batch reaches its caller as the library's error, like any call."""
 
     async def main() -> None:
-        one_connection(configured, options="-c lock_timeout=100")
+        one_connection(configured, options="-c lock_timeout=100", **batching)
         email = unique_email("mux-typed")
         await aio.queries.auth.create_user(email=email, password_hash="h", name="T", role="STUDENT")
         locker = await psycopg.AsyncConnection.connect(configured)
@@ -193,11 +212,13 @@ def test_through_aio_queries_a_batched_failure_is_the_typed_error(configured: st
     run_async(main())
 
 
-def test_the_statement_timeout_is_per_read_not_per_batch(configured: str) -> None:
+def test_the_statement_timeout_is_per_read_not_per_batch(
+    configured: str, batching: dict[str, Any]
+) -> None:
     """Five reads of 0.1 s in one pipeline, under a 0.3 s statement_timeout: none is canceled."""
 
     async def main() -> None:
-        one_connection(configured, options="-c statement_timeout=300")
+        one_connection(configured, options="-c statement_timeout=300", **batching)
         before = (await mux()).batches
         outcomes = await behind_a_leader(
             *(value("select %(i)s::int from pg_sleep(0.1)", i=i) for i in range(5)), hold=0.1
@@ -208,9 +229,11 @@ def test_the_statement_timeout_is_per_read_not_per_batch(configured: str) -> Non
     run_async(main())
 
 
-def test_a_batch_that_loses_its_connection_is_retried_once_on_a_fresh_one(configured: str) -> None:
+def test_a_batch_that_loses_its_connection_is_retried_once_on_a_fresh_one(
+    configured: str, batching: dict[str, Any]
+) -> None:
     async def main() -> None:
-        one_connection(configured)
+        one_connection(configured, **batching)
         async with aio.connection() as conn:
             pid = conn.info.backend_pid
 
@@ -250,9 +273,9 @@ def test_a_read_is_retried_once_not_twice(configured: str) -> None:
     run_async(main())
 
 
-def test_a_cancelled_leader_hands_its_batch_back(configured: str) -> None:
+def test_a_cancelled_leader_hands_its_batch_back(configured: str, batching: dict[str, Any]) -> None:
     async def main() -> None:
-        one_connection(configured)
+        one_connection(configured, **batching)
         m = await mux()
         leader = asyncio.ensure_future(value("select 0 from pg_sleep(0.1)"))
         await asyncio.sleep(0.03)
@@ -384,9 +407,8 @@ def test_multiplex_must_be_a_bool(configured: str, monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("CODEZEST_DB_MULTIPLEX")
     aio.configure(configured, replica_url="", prepare_threshold=None)  # PgBouncer's setting
     assert aio._state.settings is not None
-    assert aio._state.settings.batches_reads is False
-    aio.configure(configured, replica_url="", prepare_threshold=None, multiplex=True)
     assert aio._state.settings.batches_reads is True
+    assert aio._state.settings.prepares is False  # so: one Sync per batch
     aio.configure(configured, replica_url="")
     assert aio._state.settings.batches_reads is True
     monkeypatch.setenv("CODEZEST_DB_MULTIPLEX", "maybe")
@@ -394,12 +416,14 @@ def test_multiplex_must_be_a_bool(configured: str, monkeypatch: pytest.MonkeyPat
         aio.configure(configured)
 
 
-def test_mixed_failures_cancellations_and_killed_backends_all_settle(configured: str) -> None:
+def test_mixed_failures_cancellations_and_killed_backends_all_settle(
+    configured: str, batching: dict[str, Any]
+) -> None:
     """Every read ends with its own outcome, whatever its batch met; nothing is left waiting."""
     rng = random.Random(9)
 
     async def main() -> None:
-        aio.configure(configured, replica_url="", min_size=3, max_size=3)
+        aio.configure(configured, replica_url="", min_size=3, max_size=3, **batching)
         m = await mux()
         for round_ in range(4):
             kinds = [rng.choice("oooodbc") for _ in range(80)]
