@@ -156,8 +156,9 @@ class Multiplexer:
         if self.leaders < self.limit:
             self.leaders += 1
         else:
-            if self.max_waiting and len(self.pending) >= self.max_waiting and self.too_many:
-                raise self.too_many()
+            full = self.max_waiting and len(self.pending) >= self.max_waiting
+            if full and self.too_many and self.waiting >= self.max_waiting:
+                raise self.too_many()  # (reads that gave up do not count)
             loop = asyncio.get_running_loop()
             future = req.future = loop.create_future()
             self.pending.append(req)

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from codezest_db import aio, errors
-from codezest_db._multiplex import MAX_BATCH, Multiplexer
+from codezest_db._multiplex import MAX_BATCH, Multiplexer, supported
 from codezest_db._query import rows
 from tests.conftest import run_async, unique_email
 from tests.test_pool import kill
@@ -46,6 +46,15 @@ async def behind_a_leader(*reads: Any, hold: float = 0.3) -> list[Any]:
     assert len((await mux()).pending) == len(reads)
     assert await leader == 0
     return list(await asyncio.gather(*waiting, return_exceptions=True))
+
+
+def test_this_psycopg_can_batch() -> None:
+    """Batching queues a Sync through psycopg's private Pipeline._enqueue_sync.
+
+    Without it (a psycopg release that renames it) reads silently run one per
+    connection again; this test says so instead.
+    """
+    assert supported()
 
 
 @pytest.fixture(params=["sync-each", "one-sync"])
