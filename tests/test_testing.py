@@ -48,6 +48,42 @@ def test_a_service_suite_gets_a_migrated_database(tmp_path: Path) -> None:
     assert "1 passed" in result.stdout
 
 
+RESTORED = """
+import asyncio
+
+import codezest_db as db
+from codezest_db import aio
+
+
+def test_the_service_configures_its_pools(database_url):
+    db.configure(database_url, replica_url="")
+    aio.configure(database_url, replica_url="")
+
+
+def test_configured_gets_a_database_of_its_own(configured):
+    assert db.queries.learning.list_languages() == []
+
+
+def test_afterwards_the_pools_work_on_the_service_database_again(database_url):
+    assert isinstance(db.queries.learning.list_languages(), list)
+
+    async def main():
+        try:
+            return await aio.queries.learning.list_languages()
+        finally:
+            await aio.close()
+
+    assert isinstance(asyncio.run(main()), list)
+"""
+
+
+def test_configured_gives_the_pools_back_as_they_were(tmp_path: Path) -> None:
+    """After a ``configured`` test the pools no longer point at its dropped database."""
+    result = run_service_suite(tmp_path, dict(os.environ), tests=RESTORED)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
 def test_an_unreachable_server_fails_the_session_and_says_why(tmp_path: Path) -> None:
     env = {**os.environ, "CODEZEST_TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"}
     result = run_service_suite(tmp_path, env)

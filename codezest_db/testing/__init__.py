@@ -216,8 +216,11 @@ def configured(test_server: TestServer) -> Iterator[str]:
     Commits through the pools are real (threads, tasks and other connections
     see them), and the database is dropped after the test, so nothing leaks.
     A test using ``conn`` or ``aconn`` too gets them on this same database.
+    Afterwards the pools are configured as they were before the test, so the
+    next test does not find them pointing at the dropped database.
     """
     url = test_server.create_database("codezest_configured", migrated=True)
+    before, aio_before = pool._state.settings, aio._state.settings
     try:
         # No replica: a $DATABASE_REPLICA_URL of the developer's is no test database.
         pool.configure(url, replica_url="", min_size=0, max_size=4)
@@ -226,6 +229,8 @@ def configured(test_server: TestServer) -> Iterator[str]:
     finally:
         pool.close()
         _run_async(aio.close())
+        pool._state.replace(before)  # the pools were just closed: nothing to close
+        aio._state.replace(aio_before)
         test_server.drop_database(url)
 
 
