@@ -12,6 +12,7 @@ from dotenv import dotenv_values  # pydantic-settings' parser, the reference
 
 import codezest_db as db
 from codezest_db import _config, _env, errors, pool, schema
+from codezest_db.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,6 +97,25 @@ def test_the_cli_reads_database_url_from_dotenv(workdir: Path, database_url: str
     )
     assert result.returncode == 0, result.stderr
     assert f"Applied: {len(schema.package_versions())}" in result.stdout
+
+
+CLOSED_PORT_URL = "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2"  # loopback, closed
+
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["stubs", "--check", "--output", "stubs_out.py"]], ids=["check", "stubs"]
+)
+def test_check_and_stubs_read_database_url_from_dotenv(
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+) -> None:
+    """They used $DATABASE_URL only: a .env's URL was ignored for a throwaway embedded server."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (workdir / ".env").write_text(f"DATABASE_URL={CLOSED_PORT_URL}\n")
+    assert main(command) != 0
+    assert "127.0.0.1" in capsys.readouterr().err
 
 
 def test_env_example_names_only_known_settings() -> None:

@@ -20,7 +20,6 @@ those; a query asserts that other columns are never NULL with a doc line
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import typing
 from collections.abc import Mapping, Sequence
@@ -38,7 +37,7 @@ from aiosql.types import SQLOperationType
 from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, IPvAnyAddress, NaiveDatetime
 
-from .. import enums
+from .. import _env, enums
 from .._query.parse import QuerySpec, domain_files, load_domain
 from .._resources import queries_dir
 from ..errors import QueryError
@@ -356,7 +355,7 @@ def run(args: argparse.Namespace) -> None:
     Without a URL the check migrates a throwaway embedded database, never the default one
     (``--plans`` wants a seeded one: bench/scale_dataset.py fills it).
     """
-    url = args.url or os.environ.get("DATABASE_URL")
+    url = args.url or _env.getenv("DATABASE_URL")  # the environment, else .env
     if getattr(args, "plans", False):
         from .plans import check_plans
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import inspect
-import os
 import re
 import sys
 import textwrap
@@ -32,7 +31,7 @@ from typing import Any
 
 from aiosql.types import SQLOperationType
 
-from .. import enums, models
+from .. import _env, enums, models
 from .._query.domains import python_queries
 from .._query.parse import load_specs
 from ..errors import QueryError
@@ -445,7 +444,7 @@ def run(args: argparse.Namespace) -> None:
     from .scratch import migrated_database
 
     output = Path(args.output) if args.output else STUB_FILE
-    with migrated_database(args.url or os.environ.get("DATABASE_URL")) as url:
+    with migrated_database(args.url or _env.getenv("DATABASE_URL")) as url:  # env, else .env
         if args.check:
             difference = diff(url, output)
             if difference:
