@@ -65,24 +65,28 @@ async def _value(cur: Any) -> Any:
 
 
 class _Read:
+    """One read: its executor's arguments, and where its outcome goes."""
+
     __slots__ = (
-        "collect",
         "deadline",
         "done",
         "error",
+        "execute",
         "future",
+        "models",
         "params",
         "prepare",
         "result",
         "retried",
-        "rows",
         "sql",
         "timer",
     )
 
-    def __init__(self, sql: str, params: Any, rows: Any, prepare: Any, collect: Any) -> None:
-        self.sql, self.params, self.rows, self.prepare = sql, params, rows, prepare
-        self.collect = collect
+    def __init__(
+        self, execute: Callable[..., Any], sql: str, params: Any, models: Any, prepare: Any
+    ) -> None:
+        self.execute, self.sql, self.params = execute, sql, params
+        self.models, self.prepare = models, prepare
         self.future: asyncio.Future[Any] | None = None  # None for the leader's own read
         self.timer: asyncio.TimerHandle | None = None
         self.deadline = 0.0
@@ -150,8 +154,7 @@ class Multiplexer:
         self, execute: Callable[..., Any], sql: str, params: Any, models: Any, prepare: Any
     ) -> Any:
         """Run one read of *execute*'s kind, alone or in a batch; return what it returns."""
-        as_models, collect = _COLLECT[execute]
-        req = _Read(sql, params, models if as_models else tuple_row, prepare, collect)
+        req = _Read(execute, sql, params, models, prepare)
         req.deadline = monotonic() + self.timeout
         if self.leaders < self.limit:
             self.leaders += 1
@@ -221,10 +224,8 @@ class Multiplexer:
         return own.result
 
     async def _alone(self, conn: AsyncConnection, req: _Read) -> None:
-        try:
-            cur = conn.cursor(row_factory=req.rows)
-            await cur.execute(req.sql, req.params, prepare=req.prepare)
-            result = await req.collect(cur)
+        try:  # the executor a call without batching would run
+            result = await req.execute(conn, req.sql, req.params, req.models, req.prepare)
         except psycopg.OperationalError as exc:
             if lost(conn) and not req.retried:
                 req.retried = True  # once, on a fresh connection: requeued, or the leader loops
@@ -239,13 +240,14 @@ class Multiplexer:
     async def _pipelined(self, conn: AsyncConnection, batch: list[_Read]) -> None:
         self.batches += 1
         self.batched += len(batch)
-        sent: list[tuple[_Read, Any]] = []
+        sent: list[tuple[_Read, Any]] = []  # each read with its cursor
         raised: list[psycopg.Error] = []  # the server's errors, in the order they came
         cut: psycopg.Error | None = None  # the error that lost the connection
         try:
             async with conn.pipeline() as pipeline:
                 for req in batch:
-                    cur = conn.cursor(row_factory=req.rows)
+                    as_models, _ = _COLLECT[req.execute]
+                    cur = conn.cursor(row_factory=req.models if as_models else tuple_row)
                     try:
                         await cur.execute(req.sql, req.params, prepare=req.prepare)
                     except psycopg.Error as exc:
@@ -272,7 +274,7 @@ class Multiplexer:
             got = results.get(req)
             if got is not None and got.pgresult is not None:  # its result came
                 try:
-                    req.settle(await req.collect(got))
+                    req.settle(await _COLLECT[req.execute][1](got))
                 except Exception as error:
                     req.settle(error=error)
             else:
@@ -354,7 +356,8 @@ def _client_side(exc: psycopg.Error) -> bool:
     )
 
 
-# By executor of `codezest_db._query.rows`: (rows are the query's models, collect).
+# By executor of `codezest_db._query.rows`, for reads in a pipeline: (rows are the
+# query's models, how to take the result from the cursor once the pipeline is over).
 _COLLECT: dict[Callable[..., Any], tuple[bool, Any]] = {
     rows.afetch_one: (True, _one),
     rows.afetch_all: (True, _all),
