@@ -72,7 +72,7 @@ def orm_contender(url: str, emails: list[str]) -> Callable[[int], object]:
 
 def check_cost(emails: list[str], call_us: float, calls: int = 200_000) -> None:
     """The parameter check of create_user (four typed parameters, one enum) alone."""
-    from codezest_db._query.call import _Params
+    from codezest_db._query.params import ParamCheck as _Params
 
     spec = queries.auth.create_user.spec
     typed = _Params(spec.qualname, spec.params, spec.optional)

@@ -109,10 +109,12 @@ async def async_bench(url: str, emails: list[str], args: argparse.Namespace) -> 
     aio.configure(url, replica_url="", min_size=10, max_size=10, multiplex=True, **threshold)
     pool = await aio.get_pool()
     await pool.wait()
-    batcher = pool.multiplexer
+    role = aio._state.primary
+    assert role is not None
+    batcher = role.batcher
 
     async def codezest(multiplex: bool) -> None:
-        pool.multiplexer = batcher if multiplex else None
+        role.batcher = batcher if multiplex else None
 
     async def nothing() -> None:
         pass

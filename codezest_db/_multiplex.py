@@ -1,32 +1,31 @@
-"""asyncio pooled reads share connections: waiting reads go out together, pipelined.
+"""asyncio pooled reads share connections when every connection is busy: they go pipelined.
 
-With more pooled reads in flight than the pool has connections (100 tasks on a
-pool of 10), a read no longer waits for a connection of its own. It joins a
-queue, and whoever holds a connection next sends every queued read at once in
-one pipeline (libpq's pipeline mode, through psycopg's ``conn.pipeline()``):
-one checkout, one write and one wait for a batch instead of for each call. It
-is the multiplexing of Npgsql and the automatic batching of Drogon, for reads
-only: writes, transactions and ``connection()`` blocks never come here.
+A pooled read that finds a connection free and nobody waiting runs at once,
+on the plain path of `codezest_db.aio` (nothing of this module is involved).
+Only when every connection of the pool is claimed does a read join this
+queue; whoever gives a connection back next hands the lead to the oldest
+waiting read, and that leader sends every queued read (at most `MAX_BATCH`,
+its own first) in one pipeline (libpq's pipeline mode, through psycopg's
+public ``conn.pipeline()``): one checkout, one write and one wait for a batch
+instead of for each call. It is the multiplexing of Npgsql and the automatic
+batching of Drogon, for reads only: writes, transactions and
+``connection()`` blocks never come here.
 
-Each read is followed by its own Sync, so it is its own implicit transaction,
-exactly as when it runs alone: a read that fails fails alone, and the reads
-after it in the batch run as usual. Without prepared statements
-(``prepare_threshold=None``, the PgBouncer setting) a batch ends with a single
-Sync instead: PgBouncer in transaction mode hands the server connection on at
-every Sync, so a batch must be one transaction there. A read that fails then
-skips the reads after it, which go back to the head of the queue (they had
-not run); with no prepared statements, nothing is left out of step by the
-skipped messages. A batch that loses its connection runs
-the reads that got no result again, once, on a fresh connection, as a single
-read would be retried. A leader cancelled in the middle of a batch hands the
-others' reads back to the queue and closes its connection (psycopg's record
-of prepared statements may no longer match the server's).
+A batch is one pipeline with one Sync, so it is one implicit transaction of
+reads, and its statements are never prepared (``prepare=False``): a read
+that fails makes the server skip the reads after it, and with nothing
+prepared in the batch, psycopg's record of prepared statements cannot get
+out of step with the server's. The skipped reads had not run: they go back
+to the head of the queue. Behind PgBouncer in transaction mode a batch is
+one transaction too, so the same batch works there. A batch that loses its
+connection runs the reads that got no result again, once, on a fresh
+connection, as a single read would be retried. A leader cancelled in the
+middle of a batch hands the others' reads back to the queue and closes its
+connection (a pipeline cut short leaves it in no known state).
 
-Who sends a batch is one of the waiting callers (the leader): there are at
-most as many leaders as the pool has connections; a caller that finds them
-all busy waits on a future; a leader that is done hands the lead to the
-oldest waiting caller. A leader takes its own read first, so it never waits
-on others' reads for longer than one batch. Nothing here starts a task.
+A read waits in the queue at most the pool's ``timeout`` and then fails with
+ConnectionFailed, as a wait for a connection would; ``max_waiting`` caps the
+queue. Nothing here starts a task.
 """
 
 from __future__ import annotations
@@ -34,62 +33,48 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
-from time import monotonic
 from typing import Any
 
 import psycopg
-from psycopg.rows import tuple_row
+from psycopg_pool import PoolTimeout, TooManyRequests
 
-from ._pools import lost
-from ._query import rows
+from . import _config
+from ._pools import Role, lost
+from ._query.execute_async import collect, execute
+from ._query.statement import Params, Statement
+from .errors import from_psycopg
 
 __all__ = ["MAX_BATCH", "Multiplexer"]
 
 MAX_BATCH = 32  # reads in one pipeline: bounds a leader's wait for its own result
 
 AsyncConnection = psycopg.AsyncConnection[Any]
-_LEAD = object()  # a waiting caller's future gets this: it leads the next batch
-
-
-async def _one(cur: Any) -> Any:
-    return await cur.fetchone()
-
-
-async def _all(cur: Any) -> Any:
-    return await cur.fetchall()
-
-
-async def _value(cur: Any) -> Any:
-    row = await cur.fetchone()
-    return None if row is None else row[0]
+Checkout = Callable[[Role[Any], float | None], Awaitable[AsyncConnection]]
+Checkin = Callable[[Role[Any], AsyncConnection], Awaitable[None]]
+_LEAD = object()  # a waiting read's future gets this: it leads the next batch
 
 
 class _Read:
-    """One read: its executor's arguments, and where its outcome goes."""
+    """One read waiting, or in a batch: its statement, and where its outcome goes."""
 
     __slots__ = (
         "deadline",
         "done",
         "error",
-        "execute",
         "future",
-        "models",
+        "leads",
         "params",
-        "prepare",
         "result",
         "retried",
-        "sql",
+        "stmt",
         "timer",
     )
 
-    def __init__(
-        self, execute: Callable[..., Any], sql: str, params: Any, models: Any, prepare: Any
-    ) -> None:
-        self.execute, self.sql, self.params = execute, sql, params
-        self.models, self.prepare = models, prepare
-        self.future: asyncio.Future[Any] | None = None  # None for the leader's own read
+    def __init__(self, stmt: Statement, params: Params, future: asyncio.Future[Any]) -> None:
+        self.stmt, self.params, self.future = stmt, params, future
         self.timer: asyncio.TimerHandle | None = None
-        self.deadline = 0.0
+        self.deadline = 0.0  # on the loop's clock
+        self.leads = False  # its caller leads the batch: the outcome is kept here
         self.retried = False
         self.done = False
         self.result: Any = None
@@ -97,108 +82,112 @@ class _Read:
 
     def settle(self, result: Any = None, error: BaseException | None = None) -> None:
         self.done = True
-        future = self.future
-        if future is None:
+        if self.leads:
             self.result, self.error = result, error
-        elif not future.done():
+        elif not self.future.done():
             if error is not None:
-                future.set_exception(error)
+                self.future.set_exception(error)
             else:
-                future.set_result(result)
+                self.future.set_result(result)
 
     @property
     def abandoned(self) -> bool:
-        return self.future is not None and self.future.done()
+        """Its caller gave up (timed out, cancelled): nobody waits for its result."""
+        return not self.leads and self.future.done()
 
 
 class Multiplexer:
-    """The batched reads of one pool (`codezest_db.aio` makes one per pool).
-
-    *checkout(timeout)* lends a live connection (raising when none comes in
-    time), *checkin(conn)* takes it back; *limit* is the pool's size.
-    """
+    """The batched reads of one pool: `codezest_db.aio` makes one per pool (`Role`)."""
 
     def __init__(
-        self,
-        checkout: Callable[[float], Awaitable[AsyncConnection]],
-        checkin: Callable[[AsyncConnection], Awaitable[None]],
-        limit: int,
-        timeout: float,
-        max_waiting: int = 0,
-        too_many: Callable[[], BaseException] | None = None,
-        timed_out: Callable[[], BaseException] | None = None,
-        sync_each: bool = True,
+        self, role: Role[Any], settings: _config.Settings, checkout: Checkout, checkin: Checkin
     ) -> None:
+        self.role, self.settings = role, settings
         self.checkout, self.checkin = checkout, checkin
-        self.sync_each = sync_each
-        self.limit, self.timeout = limit, timeout
-        self.max_waiting, self.too_many = max_waiting, too_many
-        self.timed_out = timed_out or (lambda: TimeoutError(f"no connection within {timeout}s"))
+        self.limit = role.pool.max_size
+        self.timeout: float = role.pool.timeout
+        self.max_waiting: int = role.pool.max_waiting
         self.pending: deque[_Read] = deque()
-        self.leaders = 0
-        self.batches = 0  # pipelines sent (for tests and stats)
+        self.batches = 0  # pipelines sent
         self.batched = 0  # reads that went in them
         self.retries = 0  # reads run again after their connection was lost
+
+    @staticmethod
+    def supported() -> bool:
+        """Whether this psycopg and its libpq have pipeline mode (else each read runs alone)."""
+        return psycopg.AsyncPipeline.is_supported()
 
     @property
     def waiting(self) -> int:
         """Reads in the queue (those that gave up are not counted)."""
         return sum(not req.abandoned for req in self.pending)
 
-    @staticmethod
-    def batches_of(execute: Callable[..., Any]) -> bool:
-        """Whether reads run by *execute* (an executor of `codezest_db._query.rows`) can batch."""
-        return execute in _COLLECT
+    def stats(self) -> dict[str, int]:
+        return {
+            "reads_waiting": self.waiting,
+            "read_batches": self.batches,
+            "batched_reads": self.batched,
+            "read_retries": self.retries,
+        }
 
-    async def read(
-        self, execute: Callable[..., Any], sql: str, params: Any, models: Any, prepare: Any
-    ) -> Any:
-        """Run one read of *execute*'s kind, alone or in a batch; return what it returns."""
-        req = _Read(execute, sql, params, models, prepare)
-        req.deadline = monotonic() + self.timeout
-        if self.leaders < self.limit:
-            self.leaders += 1
-        else:
-            full = self.max_waiting and len(self.pending) >= self.max_waiting
-            if full and self.too_many and self.waiting >= self.max_waiting:
-                raise self.too_many()  # (reads that gave up do not count)
-            loop = asyncio.get_running_loop()
-            future = req.future = loop.create_future()
-            self.pending.append(req)
-            # Like the pool's own wait: no connection for it within the timeout, it fails.
-            req.timer = loop.call_at(loop.time() + self.timeout, self._expire, future)
-            try:
-                outcome = await future
-            except asyncio.CancelledError:
-                if _led(future):  # cancelled after being handed the lead: pass it on
-                    self._pass_lead()
-                raise
-            finally:
-                req.timer.cancel()
-            if outcome is not _LEAD:
-                return outcome
-            req.future = None  # the leader's own read
+    def must_wait(self) -> bool:
+        """Whether a read now must queue: every connection is claimed, or reads wait already."""
+        return bool(self.pending) or self.role.busy >= self.limit
+
+    async def read(self, stmt: Statement, params: Params) -> Any:
+        """Queue one read; return its result when its batch is done (or raise its error)."""
+        full = self.max_waiting and len(self.pending) >= self.max_waiting
+        if full and self.waiting >= self.max_waiting:  # (reads that gave up do not count)
+            raise from_psycopg(TooManyRequests(f"{self.max_waiting} reads already waiting"))
+        loop = asyncio.get_running_loop()
+        req = _Read(stmt, params, loop.create_future())
+        req.deadline = loop.time() + self.timeout
+        self._enqueue(req)
+        if self.role.busy < self.limit:
+            self.released()  # a connection is free: only the queue was in the way
         try:
-            return await self._lead(req)
+            outcome = await req.future
+        except asyncio.CancelledError:
+            if _led(req.future):  # cancelled after being handed the lead: pass it on
+                self.released()
+            raise
         finally:
-            self._pass_lead()
+            if req.timer is not None:
+                req.timer.cancel()
+        if outcome is not _LEAD:
+            return outcome
+        req.leads = True
+        return await self._lead(req)
 
-    def _expire(self, future: asyncio.Future[Any]) -> None:
-        if not future.done():
-            future.set_exception(self.timed_out())
-
-    def _pass_lead(self) -> None:
+    def released(self) -> None:
+        """A connection was given back (or is free): the oldest waiting read leads."""
         while self.pending:
-            nxt = self.pending.popleft()
-            if nxt.future is not None and not nxt.future.done():
-                nxt.future.set_result(_LEAD)
+            req = self.pending.popleft()
+            if not req.future.done():
+                if req.timer is not None:
+                    req.timer.cancel()
+                req.future.set_result(_LEAD)
                 return
-        self.leaders -= 1
+
+    def _enqueue(self, req: _Read, *, head: bool = False) -> None:
+        loop = req.future.get_loop()
+        # Like the pool's own wait: no connection for it within the timeout, it fails.
+        req.timer = loop.call_at(req.deadline, self._expire, req)
+        if head:
+            self.pending.appendleft(req)
+        else:
+            self.pending.append(req)
+
+    def _expire(self, req: _Read) -> None:
+        if not req.future.done():
+            waited = f"no connection for a read within {self.timeout:g}s"
+            error = _config.timed_out(self.settings, self.timeout, PoolTimeout(waited))
+            req.future.set_exception(error)
 
     async def _lead(self, own: _Read) -> Any:
+        loop = own.future.get_loop()
         while not own.done:
-            remaining = max(own.deadline - monotonic(), 0.0)
-            conn = await self.checkout(remaining)
+            conn = await self.checkout(self.role, max(own.deadline - loop.time(), 0.0))
             batch = [own]
             try:
                 while self.pending and len(batch) < MAX_BATCH:
@@ -209,23 +198,22 @@ class Multiplexer:
                         batch.append(req)
                 await (self._alone(conn, own) if len(batch) == 1 else self._pipelined(conn, batch))
             except BaseException:
-                # Cancelled (or worse) mid-batch: the others' reads go back to the queue,
-                # and the connection is closed, never reused: a pipeline cut short can
-                # leave psycopg's prepared statements out of step with the server's.
-                # (A read alone is psycopg's usual cancellation: the pool resets it.)
+                # Cancelled (or worse) mid-batch: the others' reads go back to the
+                # queue, and the connection is closed, never reused. (A read alone is
+                # psycopg's usual cancellation: the pool resets the connection.)
                 self._requeue([r for r in batch[1:] if not r.done])
                 if len(batch) > 1:
                     await conn.close()
                 raise
             finally:
-                await self.checkin(conn)  # the pool replaces a closed connection
+                await self.checkin(self.role, conn)  # the pool replaces a closed connection
         if own.error is not None:
             raise own.error
         return own.result
 
     async def _alone(self, conn: AsyncConnection, req: _Read) -> None:
-        try:  # the executor a call without batching would run
-            result = await req.execute(conn, req.sql, req.params, req.models, req.prepare)
+        try:  # what a call without batching runs
+            result = await execute(conn, req.stmt, req.params)
         except psycopg.OperationalError as exc:
             if lost(conn) and not req.retried:
                 req.retried = True  # once, on a fresh connection: requeued, or the leader loops
@@ -240,104 +228,71 @@ class Multiplexer:
     async def _pipelined(self, conn: AsyncConnection, batch: list[_Read]) -> None:
         self.batches += 1
         self.batched += len(batch)
-        sent: list[tuple[_Read, Any]] = []  # each read with its cursor
+        sent: dict[_Read, Any] = {}  # each read sent, with its cursor
         raised: list[psycopg.Error] = []  # the server's errors, in the order they came
         cut: psycopg.Error | None = None  # the error that lost the connection
         try:
-            async with conn.pipeline() as pipeline:
+            async with conn.pipeline():
                 for req in batch:
-                    as_models, _ = _COLLECT[req.execute]
-                    cur = conn.cursor(row_factory=req.models if as_models else tuple_row)
+                    cur = conn.cursor(row_factory=req.stmt.row_factory)
                     try:
-                        await cur.execute(req.sql, req.params, prepare=req.prepare)
+                        await cur.execute(req.stmt.sql, req.params, prepare=False)
                     except psycopg.Error as exc:
                         if lost(conn):
                             raise
                         if _client_side(exc):  # its parameters could not be sent: its own error
                             req.settle(error=exc)
                             continue
-                        raised.append(exc)  # an earlier read's (the execute was queued)
-                    sent.append((req, cur))
-                    if self.sync_each:
-                        _sync_point(pipeline)  # each read its own implicit transaction
+                        raised.append(exc)  # an earlier read's (this one was queued)
+                    except Exception as exc:  # a value psycopg could not adapt: nothing was sent
+                        req.settle(error=exc)
+                        continue
+                    sent[req] = cur
         except psycopg.Error as exc:
             if lost(conn):
                 cut = exc
             else:
                 raised.append(exc)
-        gone = lost(conn)
         failed = []
-        results = dict(sent)
         for req in batch:  # sent or not: a lost connection may have cut the loop short
             if req.done:
                 continue
-            got = results.get(req)
+            got = sent.get(req)
             if got is not None and got.pgresult is not None:  # its result came
                 try:
-                    req.settle(await _COLLECT[req.execute][1](got))
+                    req.settle(await collect(got, req.stmt))
                 except Exception as error:
                     req.settle(error=error)
             else:
                 failed.append(req)
-        if gone:
+        if lost(conn):
             for req in failed:
                 if req.retried:
                     req.settle(error=cut or psycopg.OperationalError("connection lost"))
                 else:
                     req.retried = True  # once, on a fresh connection: requeued, or looped
                     self.retries += 1
-            self._requeue([r for r in failed if not r.done and r.future is not None])
+            self._requeue([r for r in failed if not r.done and not r.leads])
             return
         raised = [exc for exc in raised if not isinstance(exc, psycopg.errors.PipelineAborted)]
-        if not self.sync_each:
-            # One transaction: the first read without a result failed, and the
-            # reads after it were skipped. They had not run: back to the queue.
-            if failed:
-                failing = failed.pop(0)
-                if raised:
-                    failing.settle(error=raised[0])
-                else:
-                    await self._alone(conn, failing)
-                if not failing.done and failing.future is not None:
-                    failed.insert(0, failing)  # lost its connection when alone: retry
-                self._requeue([r for r in failed if not r.done and r.future is not None])
+        if not failed:
             return
-        # psycopg raises one error per exchange with the server: the first one
-        # is the first failed read's. If the counts differ, two reads failed in
-        # one exchange, and the others run again alone (reads: no harm), each
-        # to get an error of its own.
-        if len(raised) == len(failed):
-            for req, its_error in zip(failed, raised, strict=True):
-                req.settle(error=its_error)
-            return
-        if failed and raised:
-            failed.pop(0).settle(error=raised[0])
-        for req in failed:
-            await self._alone(conn, req)
-            if not req.done:  # the connection went: the rest retry elsewhere
-                self._requeue([r for r in failed if not r.done and r.future is not None])
-                return
+        # One transaction: the first read without a result failed, and the reads
+        # after it were skipped. They had not run: back to the queue.
+        failing = failed.pop(0)
+        if raised:
+            failing.settle(error=raised[0])
+        else:
+            await self._alone(conn, failing)
+        if not failing.done and not failing.leads:
+            failed.insert(0, failing)  # lost its connection when alone: retry
+        self._requeue([r for r in failed if not r.done and not r.leads])
 
     def _requeue(self, reads: list[_Read]) -> None:
         """Put *reads* back at the head of the queue, in their order."""
         for req in reversed(reads):
             if not req.abandoned:
-                self.pending.appendleft(req)
-
-
-def _sync_point(pipeline: Any) -> None:
-    """Queue a Sync after the read just queued: it commits alone, fails alone.
-
-    psycopg's pipeline sends one Sync, at its end (``sync()`` waits for the
-    results, so it cannot serve here); a Sync after every statement is what
-    libpq's PQpipelineSync gives, through psycopg's own queue of commands.
-    """
-    pipeline._enqueue_sync()
-
-
-def supported() -> bool:
-    """Whether this psycopg and its libpq can batch reads (else each read runs alone)."""
-    return psycopg.AsyncPipeline.is_supported() and hasattr(psycopg.AsyncPipeline, "_enqueue_sync")
+                self._enqueue(req, head=True)
 
 
 def _led(future: asyncio.Future[Any]) -> bool:
@@ -354,12 +309,3 @@ def _client_side(exc: psycopg.Error) -> bool:
     return exc.sqlstate is None and not isinstance(
         exc, psycopg.OperationalError | psycopg.errors.PipelineAborted
     )
-
-
-# By executor of `codezest_db._query.rows`, for reads in a pipeline: (rows are the
-# query's models, how to take the result from the cursor once the pipeline is over).
-_COLLECT: dict[Callable[..., Any], tuple[bool, Any]] = {
-    rows.afetch_one: (True, _one),
-    rows.afetch_all: (True, _all),
-    rows.afetch_value: (False, _value),
-}

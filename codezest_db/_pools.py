@@ -1,8 +1,8 @@
 """What the sync and asyncio pools share, without I/O: state, liveness, routing.
 
-`codezest_db.pool` and `codezest_db.aio` each hold one `PoolState` and do only
-the I/O around it, so the two are the same shape by construction (a parity
-test compares their public functions).
+`codezest_db.aio` (written) and `codezest_db.pool` (generated from it) each
+hold one `PoolState`: a `Role` for the primary and one for the replica, each
+with its psycopg_pool pool and what is known of its connections.
 
 Liveness, after HikariCP's alive-bypass window: a connection used less than
 `CHECK_AFTER_IDLE` seconds ago is handed out without a round trip; one idle
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any, Generic, TypeVar
@@ -26,32 +27,43 @@ from psycopg import pq
 
 from . import _config
 
-__all__ = ["CHECK_AFTER_IDLE", "REPLICA_RETRY_AFTER", "Liveness", "PoolState", "pool_kwargs"]
+__all__ = [
+    "CHECK_AFTER_IDLE",
+    "REPLICA_RETRY_AFTER",
+    "Liveness",
+    "PoolState",
+    "Role",
+    "lost",
+    "pool_kwargs",
+]
 
 CHECK_AFTER_IDLE = 1.0
 REPLICA_CHECKOUT_TIMEOUT = 2.0
 REPLICA_RETRY_AFTER = 5.0
-_USED = "_codezest_used_at"
 
 log = logging.getLogger("codezest_db.pool")
 P = TypeVar("P")
 
 
 class Liveness:
-    """When a pooled connection must be checked before it is handed out."""
+    """When a pooled connection must be checked before it is handed out.
 
-    __slots__ = ("suspect_since",)
+    When each connection was last used well is kept here, by connection,
+    weakly: nothing of ours is set on psycopg's objects.
+    """
+
+    __slots__ = ("last_used", "suspect_since")
 
     def __init__(self) -> None:
         self.suspect_since = 0.0
+        self.last_used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
-    @staticmethod
-    def used(conn: Any) -> None:
+    def used(self, conn: Any) -> None:
         """Record that *conn* was just created or used successfully."""
-        setattr(conn, _USED, monotonic())
+        self.last_used[conn] = monotonic()
 
     def needs_check(self, conn: Any) -> bool:
-        used: float = getattr(conn, _USED, 0.0)
+        used = self.last_used.get(conn, 0.0)
         return used <= self.suspect_since or monotonic() - used > CHECK_AFTER_IDLE
 
     def suspect_all(self) -> None:
@@ -64,17 +76,26 @@ def lost(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
     return bool(conn.closed or conn.broken or conn.pgconn.status != pq.ConnStatus.OK)
 
 
+@dataclass(eq=False)
+class Role(Generic[P]):
+    """One pool (the primary's or the replica's) and what is known of it, no I/O."""
+
+    name: str  # "primary" or "replica"
+    pool: P
+    liveness: Liveness = field(default_factory=Liveness)
+    busy: int = 0  # connections claimed and not given back (asyncio: when reads batch)
+    batcher: Any = None  # asyncio: the `codezest_db._multiplex.Multiplexer` of its reads
+
+
 @dataclass
 class PoolState(Generic[P]):
     """The settings and open pools of one flavour (sync or asyncio); no I/O."""
 
     name: str
     settings: _config.Settings | None = None
-    primary: P | None = None
-    replica: P | None = None
+    primary: Role[P] | None = None
+    replica: Role[P] | None = None
     owner: Any = None  # the pid (sync) or the event loop (asyncio) the pools belong to
-    primary_liveness: Liveness = field(default_factory=Liveness)
-    replica_liveness: Liveness = field(default_factory=Liveness)
     replica_down_until: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -82,21 +103,23 @@ class PoolState(Generic[P]):
         """The configured settings, else those of the environment (raises ConfigurationError)."""
         return self.settings or _config.resolve(None)
 
+    def pools(self) -> list[P]:
+        return [role.pool for role in (self.primary, self.replica) if role is not None]
+
     def replace(self, settings: _config.Settings | None) -> list[P]:
         """Take new settings; return the pools to close (the caller closes them)."""
         with self.lock:
-            old = [p for p in (self.primary, self.replica) if p is not None]
+            old = self.pools()
             self.settings, self.primary, self.replica, self.owner = settings, None, None, None
-            self.primary_liveness, self.replica_liveness = Liveness(), Liveness()
             self.replica_down_until = 0.0
         return old
 
-    def take(self) -> tuple[list[P], Any]:
-        """Forget the open pools (close); return them with the owner they belong to."""
+    def take(self) -> list[P]:
+        """Forget the open pools (close); return them (the caller closes them)."""
         with self.lock:
-            old = [p for p in (self.primary, self.replica) if p is not None]
-            owner, self.primary, self.replica, self.owner = self.owner, None, None, None
-        return old, owner
+            old = self.pools()
+            self.primary, self.replica, self.owner = None, None, None
+        return old
 
     def use_replica(self, reads: bool) -> bool:
         return reads and self.replica is not None and monotonic() >= self.replica_down_until
@@ -114,9 +137,20 @@ class PoolState(Generic[P]):
         self.replica_down_until = monotonic() + REPLICA_RETRY_AFTER
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """psycopg_pool's statistics of each open pool, for a health endpoint."""
-        pools = {"primary": self.primary, "replica": self.replica}
-        return {name: p.get_stats() for name, p in pools.items() if p is not None}  # type: ignore[attr-defined]
+        """psycopg_pool's statistics of each open pool, for a health endpoint.
+
+        With asyncio reads batched, each role also has ``reads_waiting`` (reads
+        queued for the next batch), ``read_batches`` (pipelines sent),
+        ``batched_reads`` (reads that went in them) and ``read_retries`` (reads
+        run again after their connection was lost).
+        """
+        stats = {}
+        for role in (self.primary, self.replica):
+            if role is not None:
+                stats[role.name] = role.pool.get_stats()  # type: ignore[attr-defined]
+                if role.batcher is not None:
+                    stats[role.name].update(role.batcher.stats())
+        return stats
 
 
 def pool_kwargs(settings: _config.Settings, name: str, replica: bool) -> dict[str, Any]:

@@ -176,7 +176,7 @@ def test_every_call_is_a_span_named_after_the_query(configured: str) -> None:
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from codezest_db._query import call
+    from codezest_db._query import observe as call
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider()

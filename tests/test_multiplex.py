@@ -14,23 +14,26 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import tuple_row
 
 from codezest_db import aio, errors
-from codezest_db._multiplex import MAX_BATCH, Multiplexer, supported
-from codezest_db._query import rows
+from codezest_db._multiplex import MAX_BATCH, Multiplexer
+from codezest_db._query.statement import Fetch, Statement
 from tests.conftest import run_async, unique_email
 from tests.test_pool import kill
 
 
 async def mux() -> Multiplexer:
-    pool = await aio.get_pool()
-    assert pool.multiplexer is not None
-    return pool.multiplexer
+    await aio.get_pool()
+    role = aio._state.primary
+    assert role is not None and role.batcher is not None
+    return role.batcher
 
 
 async def value(sql: str, **params: Any) -> Any:
-    """One pooled read of a single value, through the pool's multiplexer."""
-    return await (await mux()).read(rows.afetch_value, sql, params, None, None)
+    """One pooled read of a single value, queued in the pool's batcher."""
+    stmt = Statement("tests.value", sql, Fetch.VALUE, tuple_row, prepare=None, reads=True)
+    return await (await mux()).read(stmt, params)
 
 
 async def behind_a_leader(*reads: Any, hold: float = 0.3) -> list[Any]:
@@ -40,7 +43,7 @@ async def behind_a_leader(*reads: Any, hold: float = 0.3) -> list[Any]:
     """
     leader = asyncio.ensure_future(value("select 0 from pg_sleep(%(s)s)", s=hold))
     await asyncio.sleep(hold / 4)  # the leader has the connection now
-    assert (await mux()).leaders == 1
+    assert (await mux()).role.busy == 1
     waiting = [asyncio.ensure_future(r) for r in reads]
     await asyncio.sleep(0)
     assert len((await mux()).pending) == len(reads)
@@ -49,19 +52,18 @@ async def behind_a_leader(*reads: Any, hold: float = 0.3) -> list[Any]:
 
 
 def test_this_psycopg_can_batch() -> None:
-    """Batching queues a Sync through psycopg's private Pipeline._enqueue_sync.
+    """Batching needs libpq's pipeline mode (libpq 14+), through psycopg's public Pipeline.
 
-    Without it (a psycopg release that renames it) reads silently run one per
-    connection again; this test says so instead.
+    Without it reads silently run one per connection; this test says so instead.
     """
-    assert supported()
+    assert Multiplexer.supported()
 
 
-@pytest.fixture(params=["sync-each", "one-sync"])
+@pytest.fixture(params=["prepares", "never-prepares"])
 def batching(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Both kinds of batch: a Sync after each read, or one per batch (no prepared
-    statements: prepare_threshold=None, the PgBouncer setting)."""
-    return {} if request.param == "sync-each" else {"prepare_threshold": None}
+    """Batches beside reads psycopg prepares (when they run alone), and with no
+    prepared statements at all (prepare_threshold=None, the PgBouncer setting)."""
+    return {} if request.param == "prepares" else {"prepare_threshold": None}
 
 
 def one_connection(url: str, **options: Any) -> None:
@@ -93,7 +95,7 @@ def test_concurrent_reads_share_pipelines_and_each_gets_its_own_row(
         m = await mux()
         assert m.batched - before > 1000  # most of the 2,000 reads went in batches
         assert m.batches < m.batched / 2  # and batches held several reads each
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert not m.pending
         stats = aio.pool_stats()["primary"]
         assert stats["batched_reads"] == m.batched
@@ -120,11 +122,9 @@ def test_a_failing_read_fails_alone_and_its_batch_still_answers(
             else:
                 assert outcome == i * 10
         m = await mux()
-        if m.sync_each:
-            assert m.batches - before == 1  # the reads after the failure ran in the same batch
-        else:  # one transaction: the reads after the failure were skipped, and sent again
-            assert m.batches - before == (1 if position == 4 else 2)
-        assert m.leaders == 0
+        # One transaction: the reads after the failure were skipped, and sent again.
+        assert m.batches - before == (1 if position == 4 else 2)
+        assert m.role.busy == 0
 
     run_async(main())
 
@@ -263,7 +263,7 @@ def test_a_batch_that_loses_its_connection_is_retried_once_on_a_fresh_one(
 
 
 def test_a_read_is_retried_once_not_twice(configured: str) -> None:
-    """A read that kills its own connection runs twice, then fails; so does its batch."""
+    """A read that kills its own connection runs twice, then fails; its batch is retried once."""
 
     async def main() -> None:
         one_connection(configured)
@@ -273,10 +273,12 @@ def test_a_read_is_retried_once_not_twice(configured: str) -> None:
             "select pg_terminate_backend(pg_backend_pid()) from (select nextval('mux_attempts')) n"
         )
         outcomes = await behind_a_leader(value(suicide), value("select 2"), hold=0.1)
-        # The bystander lost its connection twice with it: it too has had its one retry.
-        assert all(isinstance(o, psycopg.OperationalError) for o in outcomes), outcomes
+        # The bystander lost its connection with it once, and was sent again (on the
+        # connection its leader gave back, which hands the lead to the oldest waiting read).
+        assert isinstance(outcomes[0], psycopg.OperationalError), outcomes
+        assert outcomes[1] == 2, outcomes
         assert await value("select last_value from mux_attempts") == 2
-        assert (await mux()).leaders == 0
+        assert (await mux()).role.busy == 0
         assert await value("select 3") == 3
 
     run_async(main())
@@ -298,7 +300,7 @@ def test_a_cancelled_leader_hands_its_batch_back(configured: str, batching: dict
         with pytest.raises(asyncio.CancelledError):
             await slow
         assert await asyncio.wait_for(asyncio.gather(*others), 5) == [2, 3]
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert not m.pending
         assert await value("select 4") == 4  # the connection came back to the pool
 
@@ -318,7 +320,7 @@ def test_a_cancelled_waiting_read_leaves_the_others_alone(configured: str) -> No
         assert await leader == 0
         assert await asyncio.wait_for(asyncio.gather(reads[1], reads[3]), 5) == [1, 3]
         assert reads[0].cancelled() and reads[2].cancelled()
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert not m.pending
 
     run_async(main())
@@ -336,7 +338,7 @@ def test_waiting_reads_time_out_with_connection_failed(configured: str) -> None:
             took = time.monotonic() - start
         assert all(isinstance(o, errors.ConnectionFailed) for o in outcomes), outcomes
         assert took < 3.0
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert await value("select 7") == 7
 
     run_async(main())
@@ -356,7 +358,7 @@ def test_a_read_waiting_behind_a_slow_batch_times_out_on_time(configured: str) -
         took = time.monotonic() - start
         assert 0.3 < took < 1.5, took
         assert await slow == 1
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert not m.pending or all(r.abandoned for r in m.pending)
 
     run_async(main())
@@ -372,7 +374,7 @@ def test_max_waiting_refuses_reads_beyond_it(configured: str) -> None:
         # One leader and two waiting; the fourth is refused at once.
         assert isinstance(outcomes[3], errors.ConnectionFailed)
         assert "already waiting" in str(outcomes[3])
-        assert m.leaders == 0
+        assert m.role.busy == 0
         assert await value("select 8") == 8
 
     run_async(main())
@@ -395,8 +397,9 @@ def test_a_batch_holds_at_most_max_batch_reads(configured: str) -> None:
 def test_multiplex_false_gives_each_read_its_own_connection(configured: str) -> None:
     async def main() -> None:
         aio.configure(configured, replica_url="", max_size=2, multiplex=False)
-        pool = await aio.get_pool()
-        assert pool.multiplexer is None
+        await aio.get_pool()
+        assert aio._state.primary is not None
+        assert aio._state.primary.batcher is None
         results = await asyncio.gather(
             *(aio.queries.auth.get_user_by_email(email=f"n{i}@x.y") for i in range(50))
         )
@@ -417,7 +420,7 @@ def test_multiplex_must_be_a_bool(configured: str, monkeypatch: pytest.MonkeyPat
     aio.configure(configured, replica_url="", prepare_threshold=None)  # PgBouncer's setting
     assert aio._state.settings is not None
     assert aio._state.settings.batches_reads is True
-    assert aio._state.settings.prepares is False  # so: one Sync per batch
+    assert aio._state.settings.prepares is False
     aio.configure(configured, replica_url="")
     assert aio._state.settings.batches_reads is True
     monkeypatch.setenv("CODEZEST_DB_MULTIPLEX", "maybe")
@@ -461,7 +464,7 @@ def test_mixed_failures_cancellations_and_killed_backends_all_settle(
                     assert isinstance(outcome, psycopg.ProgrammingError), outcome
                 else:  # cancelled, unless it had its result already
                     assert isinstance(outcome, asyncio.CancelledError) or outcome == i
-            assert m.leaders == 0
+            assert m.role.busy == 0
             assert not m.pending
         assert m.retries > 0  # the kills did cut batches short
         assert await value("select 1") == 1

@@ -446,9 +446,10 @@ def test_batched_async_reads_through_pgbouncer_each_get_their_own_row(
     emails = [f"bounce-{uuid.uuid4().hex}@example.com" for _ in range(40)]
 
     async def main() -> None:
-        multiplexer = (await aio.get_pool()).multiplexer
+        await aio.get_pool()
+        assert aio._state.primary is not None
+        multiplexer = aio._state.primary.batcher
         assert multiplexer is not None
-        assert not multiplexer.sync_each
         for email in emails:
             await aio.queries.auth.create_user(
                 email=email, password_hash=None, name=email, role="STUDENT"
@@ -466,6 +467,6 @@ def test_batched_async_reads_through_pgbouncer_each_get_their_own_row(
 
         await asyncio.gather(*(read(i) for i in range(100)))
         assert multiplexer.batches - before > 10
-        assert multiplexer.leaders == 0
+        assert multiplexer.role.busy == 0
 
     asyncio.run(main())

@@ -1,7 +1,8 @@
 """The roots ``queries`` and ``aio.queries``: domains loaded on first use, one class for both.
 
 The sync and asyncio roots are two instances of `Queries` that differ only in
-how a query is made callable (`sync_query` or `async_query`) and which pool
+how a query is made callable (`codezest_db._query.call` or its asyncio source
+``call_async``) and which pool
 runs a call without a connection (`codezest_db.pool.run` or `codezest_db.aio.run`),
 so they have the same domains, names and parameters by construction. A
 domain's SQL is parsed the first time it is used; a broken file breaks only
@@ -18,10 +19,14 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from .._resources import queries_dir
 from ..errors import QueryError
-from .call import Run, async_query, load_tracer, sync_query
+from . import call, call_async
+from .observe import load_tracer
 from .parse import QuerySpec, domain_files, load_domain
+from .statement import AsyncRun, Run
 
 __all__ = ["Domain", "Queries", "domain_specs", "python_queries"]
 
@@ -53,7 +58,7 @@ class Domain:
 class Queries:
     """Every domain, as attributes (``queries.auth``), each loaded on first use."""
 
-    def __init__(self, run: Run, *, asyncio: bool, root: Path | None = None) -> None:
+    def __init__(self, run: Run | AsyncRun, *, asyncio: bool, root: Path | None = None) -> None:
         self._run = run
         self._asyncio = asyncio
         self._root = root
@@ -89,14 +94,42 @@ class Queries:
 
     def _load(self, domain: str, files: list[Path]) -> Domain:
         load_tracer()
-        make = async_query if self._asyncio else sync_query
+        make = call_async.make_query if self._asyncio else call.make_query
+        conn_type = psycopg.AsyncConnection if self._asyncio else psycopg.Connection
         python = python_queries(domain)
         functions = {}
         for spec in domain_specs(domain, files):
             pair = python.get(spec.name)
             fn = pair[self._asyncio] if pair else None
-            functions[spec.name] = make(spec, self._run, fn)
+            functions[spec.name] = _decorated(make(spec, self._run, fn), spec, conn_type)
         return Domain(domain, functions)
+
+
+def _decorated(fn: Any, spec: QuerySpec, conn_type: Any) -> Any:
+    """*fn* named, documented and signed like its query, for help(), IDEs and tracebacks."""
+    fn.__name__ = fn.__qualname__ = spec.name
+    fn.__module__ = f"codezest_db.queries.{spec.domain}"
+    fn.__doc__ = spec.doc or None
+    fn.__signature__ = _signature(spec, conn_type)
+    fn.sql = spec.sql
+    fn.spec = spec
+    fn.parameters = frozenset(spec.params)
+    return fn
+
+
+def _signature(spec: QuerySpec, conn_type: Any) -> inspect.Signature:
+    conn = inspect.Parameter(
+        "conn", inspect.Parameter.POSITIONAL_ONLY, default=None, annotation=conn_type | None
+    )
+    keywords = [
+        inspect.Parameter(
+            p,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None if p in spec.optional else inspect.Parameter.empty,
+        )
+        for p in spec.params
+    ]
+    return inspect.Signature([conn, *keywords])
 
 
 def domain_specs(domain: str, files: list[Path]) -> list[QuerySpec]:

@@ -18,7 +18,7 @@ written as a string at most `MAX_SCALAR`.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -28,9 +28,10 @@ from uuid import UUID
 from psycopg.types.json import Json, Jsonb
 from pydantic import BaseModel
 
-from ..errors import InvalidValue
+from ..errors import InvalidParameters, InvalidValue
+from . import signatures
 
-__all__ = ["MAX_SCALAR", "MAX_TEXT", "checker"]
+__all__ = ["MAX_SCALAR", "MAX_TEXT", "ParamCheck", "checker"]
 
 MAX_TEXT = 1024 * 1024  # characters of one text parameter
 MAX_SCALAR = 1024  # characters of a uuid, number, enum, address or time written as text
@@ -171,3 +172,60 @@ def checker(
                 one(query, name, value)
 
     return check
+
+
+# Parameter types sent as they are; checked first because isinstance() against
+# a pydantic model class is slow, and this runs for every parameter of every call.
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, date, Decimal})
+
+
+class ParamCheck:
+    """Checks a call's keyword arguments against a query's parameters: names, then types."""
+
+    __slots__ = ("allowed", "defaults", "qualname", "required", "types")
+
+    def __init__(self, qualname: str, params: Iterable[str], optional: Iterable[str]) -> None:
+        self.qualname = qualname
+        self.allowed = frozenset(params)
+        self.defaults = dict.fromkeys(optional)
+        self.required = self.allowed - self.defaults.keys()
+        types = signatures.PARAMS.get(qualname)
+        self.types = checker(qualname, types, signatures.ENUMS) if types else None
+
+    def __call__(self, given: dict[str, Any]) -> dict[str, Any]:
+        if given.keys() != self.allowed:
+            given = self._complete(given)
+        if self.types is not None:
+            self.types(given)
+        for value in given.values():
+            if type(value) not in _PLAIN:
+                return _adapt(given)
+        return given
+
+    def _complete(self, given: dict[str, Any]) -> dict[str, Any]:
+        missing = sorted(self.required - given.keys())
+        unknown = sorted(given.keys() - self.allowed)
+        if missing or unknown:
+            parts = []
+            if missing:
+                parts.append(f"missing {', '.join(missing)}")
+            if unknown:
+                parts.append(f"unknown {', '.join(unknown)}")
+            expected = ", ".join(sorted(self.allowed)) or "none"
+            raise InvalidParameters(
+                f"{self.qualname}: {'; '.join(parts)} parameter(s) (expected: {expected})"
+            )
+        return {**self.defaults, **given}
+
+
+def _adapt(params: dict[str, Any]) -> dict[str, Any]:
+    # A dict is always a json object here; lists stay lists (PostgreSQL arrays).
+    adapted = dict(params)
+    for key, value in params.items():
+        if type(value) in _PLAIN:
+            continue
+        if isinstance(value, dict):
+            adapted[key] = Jsonb(value)
+        elif isinstance(value, BaseModel):
+            adapted[key] = Jsonb(value.model_dump(mode="json"))
+    return adapted

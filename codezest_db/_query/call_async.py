@@ -1,0 +1,51 @@
+"""Make a query callable: keyword parameters in, checked; the statement runs; rows come out.
+
+``call_async.py`` is written; ``call.py``, its sync twin, is generated from it
+by ``tools/async_to_sync.py``. A call with a connection runs on it, in the
+caller's transaction. A call without one goes to the pool's ``run``
+(`codezest_db.pool.run` or `codezest_db.aio.run`): one autocommit statement on
+a borrowed connection, on the replica when the SQL only reads and a replica
+is configured. Every call is observed (`codezest_db._query.observe`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
+
+import psycopg
+from psycopg import AsyncConnection
+
+from ..errors import from_psycopg
+from .execute_async import execute
+from .observe import observed, observing
+from .params import ParamCheck
+from .parse import QuerySpec
+from .statement import AsyncRun, statement
+
+__all__ = ["make_query"]
+
+
+def make_query(
+    spec: QuerySpec, run: AsyncRun, python: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
+    """The function of *spec*; *python* implements a query written in Python."""
+    check = ParamCheck(spec.qualname, spec.params, spec.optional)
+    stmt = statement(spec, python)
+
+    async def query(conn: AsyncConnection[Any] | None = None, /, **params: Any) -> Any:
+        if conn is not None and not isinstance(conn, AsyncConnection):
+            raise TypeError(
+                f"{spec.qualname}: conn must be a psycopg {AsyncConnection.__name__}, got {conn!r}"
+            )
+        params = check(params)
+        with observed(spec) if observing() else nullcontext():
+            try:
+                if conn is None:
+                    return await run(stmt, params)
+                return await execute(conn, stmt, params)
+            except psycopg.Error as exc:
+                raise from_psycopg(exc) from exc
+
+    return query
