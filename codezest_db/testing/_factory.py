@@ -1,6 +1,6 @@
-"""How a factory runs: one plan of steps, carried out on a sync or an asyncio connection.
+"""How a factory runs: one recipe of steps, carried out on a sync or an asyncio connection.
 
-A plan is a generator (as psycopg writes its protocol once for both I/O
+A recipe is a generator (as psycopg writes its protocol once for both I/O
 styles): it yields an `Insert` or a `Lookup` and gets back the row. `run` and
 `arun` carry the steps out, so every factory exists once for both twins.
 
@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from .. import aio, errors, queries
 
-__all__ = ["Insert", "Lookup", "Plan", "arun", "run"]
+__all__ = ["Insert", "Lookup", "Recipe", "arun", "run"]
 
 M = TypeVar("M")
 
@@ -48,27 +48,27 @@ class Lookup:
     params: tuple[Any, ...]
 
 
-Plan = Generator[Insert | Lookup, Any, M]
+Recipe = Generator[Insert | Lookup, Any, M]
 
 
-def run(conn: psycopg.Connection[Any], plan: Plan[M]) -> M:
-    """Carry out *plan* on *conn*; return its result."""
+def run(conn: psycopg.Connection[Any], recipe: Recipe[M]) -> M:
+    """Carry out *recipe* on *conn*; return its result."""
     answer: Any = None
     try:
         while True:
-            step = plan.send(answer)
+            step = recipe.send(answer)
             answer = _sync_step(conn, step)
     except StopIteration as done:
         result: M = done.value
         return result
 
 
-async def arun(conn: psycopg.AsyncConnection[Any], plan: Plan[M]) -> M:
-    """Carry out *plan* on the asyncio *conn*; return its result."""
+async def arun(conn: psycopg.AsyncConnection[Any], recipe: Recipe[M]) -> M:
+    """Carry out *recipe* on the asyncio *conn*; return its result."""
     answer: Any = None
     try:
         while True:
-            step = plan.send(answer)
+            step = recipe.send(answer)
             answer = await _async_step(conn, step)
     except StopIteration as done:
         result: M = done.value

@@ -1,8 +1,8 @@
 """``codezest-db check``: every query verified against a migrated database.
 
-Each query is prepared and described (`codezest_db._describe`), then compared
-with its model: the result columns are the model's fields, by name; each
-column's PostgreSQL type fits the field's annotation; a column that can be
+Each query is prepared and described (`codezest_db.tools.describe`), then
+compared with its model: the result columns are the model's fields, by name;
+each column's PostgreSQL type fits the field's annotation; a column that can be
 NULL is ``X | None`` and one that cannot is not. The parameters on the name
 line must be the ones the SQL uses. Each domain's queries are then planned
 under that service's role (``codezest_<domain>``): PostgreSQL checks

@@ -3,8 +3,9 @@
 Each query is prepared on the connection (PostgreSQL parses and types it
 without running it) and described: the type of each parameter and, for each
 result column, its name, type and the table column it comes from. Its generic
-plan (`codezest_db._plan`) tells which columns can be NULL and whether it
-always returns one row. `codezest_db.check` and the stub generator use this.
+plan, read by `codezest_db.tools.nullability`, tells which columns can be NULL
+and whether it always returns one row. `codezest_db.tools.check` and the stub
+generator (`codezest_db.tools.stubs`) use this.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from psycopg.pq import DiagnosticField, ExecStatus
 from .._query.parse import QuerySpec
 from ..errors import ConnectionFailed, redact_url
 from .catalog import Catalog, PgType, TableColumn
-from .plan import Plan
+from .nullability import Nullability
 
 __all__ = [
     "Catalog",
@@ -146,7 +147,7 @@ def _describe(
         return [*findings, _unprepared(spec, _error(result, used))]
     description = conn.pgconn.describe_prepared(name)
     try:
-        plan = Plan(explain(conn, name, len(used)), catalog)
+        nullability = Nullability(explain(conn, name, len(used)), catalog)
     except psycopg.Error as exc:
         return [*findings, finding(spec, f"the SQL does not plan: {error_text(exc, used)}")]
     if findings:
@@ -163,14 +164,14 @@ def _describe(
         )
         for i in range(description.nfields)
     ]
-    columns = tuple(_columns(plan, catalog, fields, asserted))
+    columns = tuple(_columns(nullability, catalog, fields, asserted))
     nullable = frozenset(
         used[n - 1]
-        for n, targets in plan.insert_targets().items()
+        for n, targets in nullability.insert_targets().items()
         if 0 < n <= len(used) and all(t is not None and not t.not_null for t in targets)
     )
     nullable |= _null_tolerant(spec.sql, catalog)
-    return Described(spec, params, columns, plan.one_row(), asserted, nullable)
+    return Described(spec, params, columns, nullability.one_row(), asserted, nullable)
 
 
 _CAST = r"(?:::[\w.\"]+(?:\[\])?)?"
@@ -209,7 +210,7 @@ def _unprepared(spec: QuerySpec, error: str) -> Finding:
 
 
 def _columns(
-    plan: Plan,
+    nullability: Nullability,
     catalog: Catalog,
     fields: Sequence[tuple[str, int, int, int]],
     asserted: frozenset[str],
@@ -217,11 +218,11 @@ def _columns(
     for k, (name, type_oid, table, attnum) in enumerate(fields):
         pg_type = catalog.type(type_oid)
         origin = catalog.columns.get((table, attnum)) if table else None
-        resolved = plan.output_nullable(k)
+        resolved = nullability.output_nullable(k)
         if name in asserted:
             yield Column(name, pg_type, False, "declared by `not null:`", origin)
         elif origin is not None:
-            yield _table_column(plan, name, pg_type, origin, resolved)
+            yield _table_column(nullability, name, pg_type, origin, resolved)
         elif resolved is False:
             yield Column(name, pg_type, False, "never NULL", None)
         else:
@@ -229,11 +230,11 @@ def _columns(
 
 
 def _table_column(
-    plan: Plan, name: str, pg_type: PgType, origin: TableColumn, resolved: bool | None
+    nullability: Nullability, name: str, pg_type: PgType, origin: TableColumn, resolved: bool | None
 ) -> Column:
     if not origin.not_null:
         return Column(name, pg_type, True, f"{origin} allows NULL", origin)
-    outer = plan.on_outer_side(origin.schema, origin.table)
+    outer = nullability.on_outer_side(origin.schema, origin.table)
     if resolved is True or (resolved is None and outer):
         return Column(name, pg_type, True, f"{origin} is on the outer side of a join", origin)
     return Column(name, pg_type, False, f"{origin} is NOT NULL", origin)

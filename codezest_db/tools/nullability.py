@@ -1,10 +1,12 @@
-"""Read a query's generic plan (EXPLAIN VERBOSE, JSON): who can be NULL, how many rows.
+"""Who can be NULL, read from a query's generic plan (EXPLAIN VERBOSE, JSON).
 
 PostgreSQL describes where a result column comes from, but not whether it can
 be NULL: the plan shows the outer joins (a column on their outer side can be
 NULL even when its table column cannot) and the expressions behind each
 output, so common never-NULL ones (``count(...)``, literals, ``now()``, a
-``coalesce`` ending in one of those) need no assertion.
+``coalesce`` ending in one of those) need no assertion. The same plan tells
+whether the statement always returns a row (so its result is never None) and
+which parameters an INSERT stores unchanged in a column that allows NULL.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from .catalog import Catalog, TableColumn
 
-__all__ = ["Plan"]
+__all__ = ["Nullability"]
 
 
 _QUALIFIED = re.compile(r'("(?:[^"]|"")+"|\w+)\.("(?:[^"]|"")+"|\w+)')
@@ -99,8 +101,8 @@ def _arguments(text: str) -> list[str]:
     return [a.strip() for a in args]
 
 
-class Plan:
-    """A query's generic plan (EXPLAIN VERBOSE): who can be NULL, how many rows."""
+class Nullability:
+    """Who can be NULL in a query, by its generic plan: result columns, the row, parameters."""
 
     def __init__(self, root: dict[str, Any], catalog: Catalog) -> None:
         self.root = root

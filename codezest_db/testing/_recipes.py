@@ -1,6 +1,6 @@
 """What each factory inserts: the defaults of every table, and the parents it makes.
 
-One plan per table (see `codezest_db.testing._factory`). A plan takes the
+One recipe per table (see `codezest_db.testing._factory`). A recipe takes the
 caller's fields, makes each parent row whose id is not among them, and
 inserts its row with the defaults the caller did not override. Defaults are
 valid, unique where the schema wants uniqueness, and read like real data.
@@ -29,7 +29,7 @@ from ..enums import (
     TransactionStatus,
 )
 from ..errors import InvalidParameters
-from ._factory import Insert, Lookup, Plan
+from ._factory import Insert, Lookup, Recipe
 
 Fields = Mapping[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -46,7 +46,7 @@ def _in(**delta: float) -> datetime:
     return datetime.now(UTC) + timedelta(**delta)
 
 
-def _row(table: str, model: type[M], fields: Fields, defaults: Fields, *queries: str) -> Plan[M]:
+def _row(table: str, model: type[M], fields: Fields, defaults: Fields, *queries: str) -> Recipe[M]:
     """Insert a row of *table*: *defaults* overridden by *fields*."""
     _check(table, model, fields)
     row: M = yield Insert(table, model, {**defaults, **fields}, queries)
@@ -64,18 +64,18 @@ def _check(table: str, model: type[BaseModel], fields: Collection[str]) -> None:
         )
 
 
-def _parent(fields: Fields, key: str, plan: Callable[[Fields], Plan[Any]]) -> Plan[Any]:
-    """The id in *fields[key]*, else the id of a parent row made by *plan*."""
+def _parent(fields: Fields, key: str, recipe: Callable[[Fields], Recipe[Any]]) -> Recipe[Any]:
+    """The id in *fields[key]*, else the id of a parent row made by *recipe*."""
     if key in fields:
         return fields[key]
-    parent = yield from plan({})
+    parent = yield from recipe({})
     return parent.id
 
 
 # -- auth ------------------------------------------------------------------------------
 
 
-def user(fields: Fields) -> Plan[m.User]:
+def user(fields: Fields) -> Recipe[m.User]:
     tag = _unique()
     defaults = {
         "email": f"learner-{tag}@example.com",
@@ -86,7 +86,7 @@ def user(fields: Fields) -> Plan[m.User]:
     return (yield from _row("auth.users", m.User, fields, defaults, "auth.create_user"))
 
 
-def user_profile(fields: Fields) -> Plan[m.UserProfile]:
+def user_profile(fields: Fields) -> Recipe[m.UserProfile]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "bio": "Learning to code, one kata a day.", "avatar_url": None}
     return (
@@ -96,13 +96,13 @@ def user_profile(fields: Fields) -> Plan[m.UserProfile]:
     )
 
 
-def session(fields: Fields) -> Plan[m.Session]:
+def session(fields: Fields) -> Recipe[m.Session]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "token_hash": f"session-{_unique()}", "expires_at": _in(days=7)}
     return (yield from _row("auth.sessions", m.Session, fields, defaults, "auth.create_session"))
 
 
-def oauth_account(fields: Fields) -> Plan[m.OAuthAccount]:
+def oauth_account(fields: Fields) -> Recipe[m.OAuthAccount]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "provider": "github", "provider_account_id": _unique()}
     return (
@@ -112,7 +112,7 @@ def oauth_account(fields: Fields) -> Plan[m.OAuthAccount]:
     )
 
 
-def password_reset(fields: Fields) -> Plan[m.PasswordReset]:
+def password_reset(fields: Fields) -> Recipe[m.PasswordReset]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "token_hash": f"reset-{_unique()}", "expires_at": _in(hours=1)}
     return (
@@ -126,7 +126,7 @@ def password_reset(fields: Fields) -> Plan[m.PasswordReset]:
     )
 
 
-def email_verification(fields: Fields) -> Plan[m.EmailVerification]:
+def email_verification(fields: Fields) -> Recipe[m.EmailVerification]:
     email = f"verify-{_unique()}@example.com"
     if "user_id" not in fields:
         owner = yield from user({})
@@ -147,7 +147,7 @@ def email_verification(fields: Fields) -> Plan[m.EmailVerification]:
 # -- learning: the catalogue --------------------------------------------------------------
 
 
-def programming_language(fields: Fields) -> Plan[m.ProgrammingLanguage]:
+def programming_language(fields: Fields) -> Recipe[m.ProgrammingLanguage]:
     tag = _unique()
     defaults = {"slug": f"python-{tag}", "name": "Python"}
     return (
@@ -161,7 +161,7 @@ def programming_language(fields: Fields) -> Plan[m.ProgrammingLanguage]:
     )
 
 
-def module(fields: Fields) -> Plan[m.Module]:
+def module(fields: Fields) -> Recipe[m.Module]:
     language_id = yield from _parent(fields, "language_id", programming_language)
     defaults = {
         "language_id": language_id,
@@ -175,7 +175,7 @@ def module(fields: Fields) -> Plan[m.Module]:
     )
 
 
-def material(fields: Fields) -> Plan[m.Material]:
+def material(fields: Fields) -> Recipe[m.Material]:
     module_id = yield from _parent(fields, "module_id", module)
     defaults = {
         "module_id": module_id,
@@ -190,7 +190,7 @@ def material(fields: Fields) -> Plan[m.Material]:
     )
 
 
-def assignment(fields: Fields) -> Plan[m.Assignment]:
+def assignment(fields: Fields) -> Recipe[m.Assignment]:
     module_id = yield from _parent(fields, "module_id", module)
     defaults = {
         "module_id": module_id,
@@ -206,7 +206,7 @@ def assignment(fields: Fields) -> Plan[m.Assignment]:
     )
 
 
-def mcq_quiz(fields: Fields) -> Plan[m.MCQQuiz]:
+def mcq_quiz(fields: Fields) -> Recipe[m.MCQQuiz]:
     module_id = yield from _parent(fields, "module_id", module)
     defaults = {"module_id": module_id, "title": "Variables quiz", "passing_score": 1}
     return (
@@ -214,7 +214,7 @@ def mcq_quiz(fields: Fields) -> Plan[m.MCQQuiz]:
     )
 
 
-def mcq_question(fields: Fields) -> Plan[m.MCQQuestion]:
+def mcq_question(fields: Fields) -> Recipe[m.MCQQuestion]:
     quiz_id = yield from _parent(fields, "quiz_id", mcq_quiz)
     defaults = {
         "quiz_id": quiz_id,
@@ -229,7 +229,7 @@ def mcq_question(fields: Fields) -> Plan[m.MCQQuestion]:
     )
 
 
-def mcq_option(fields: Fields) -> Plan[m.MCQOption]:
+def mcq_option(fields: Fields) -> Recipe[m.MCQOption]:
     question_id = yield from _parent(fields, "question_id", mcq_question)
     defaults = {"question_id": question_id, "text": "x = 42", "is_correct": True}
     return (
@@ -242,7 +242,7 @@ def mcq_option(fields: Fields) -> Plan[m.MCQOption]:
 # -- learning: a learner's progress ---------------------------------------------------------
 
 
-def language_enrollment(fields: Fields) -> Plan[m.LanguageEnrollment]:
+def language_enrollment(fields: Fields) -> Recipe[m.LanguageEnrollment]:
     user_id = yield from _parent(fields, "user_id", user)
     language_id = yield from _parent(fields, "language_id", programming_language)
     defaults = {"user_id": user_id, "language_id": language_id}
@@ -257,7 +257,7 @@ def language_enrollment(fields: Fields) -> Plan[m.LanguageEnrollment]:
     )
 
 
-def module_progress(fields: Fields) -> Plan[m.ModuleProgress]:
+def module_progress(fields: Fields) -> Recipe[m.ModuleProgress]:
     user_id = yield from _parent(fields, "user_id", user)
     module_id = yield from _parent(fields, "module_id", module)
     defaults = {
@@ -270,7 +270,7 @@ def module_progress(fields: Fields) -> Plan[m.ModuleProgress]:
     return (yield from _row("learning.module_progress", m.ModuleProgress, fields, defaults))
 
 
-def material_progress(fields: Fields) -> Plan[m.MaterialProgress]:
+def material_progress(fields: Fields) -> Recipe[m.MaterialProgress]:
     user_id = yield from _parent(fields, "user_id", user)
     material_id = yield from _parent(fields, "material_id", material)
     defaults = {
@@ -281,7 +281,7 @@ def material_progress(fields: Fields) -> Plan[m.MaterialProgress]:
     return (yield from _row("learning.material_progress", m.MaterialProgress, fields, defaults))
 
 
-def assignment_submission(fields: Fields) -> Plan[m.AssignmentSubmission]:
+def assignment_submission(fields: Fields) -> Recipe[m.AssignmentSubmission]:
     user_id = yield from _parent(fields, "user_id", user)
     assignment_id = yield from _parent(fields, "assignment_id", assignment)
     defaults = {
@@ -300,7 +300,7 @@ def assignment_submission(fields: Fields) -> Plan[m.AssignmentSubmission]:
     )
 
 
-def mcq_attempt(fields: Fields) -> Plan[m.MCQAttempt]:
+def mcq_attempt(fields: Fields) -> Recipe[m.MCQAttempt]:
     user_id = yield from _parent(fields, "user_id", user)
     quiz_id = yield from _parent(fields, "quiz_id", mcq_quiz)
     defaults = {"user_id": user_id, "quiz_id": quiz_id}
@@ -311,7 +311,7 @@ def mcq_attempt(fields: Fields) -> Plan[m.MCQAttempt]:
     )
 
 
-def mcq_answer(fields: Fields) -> Plan[m.MCQAnswer]:
+def mcq_answer(fields: Fields) -> Recipe[m.MCQAnswer]:
     """An answer to a question of the attempt's quiz, with an option of that question."""
     question_id = fields.get("question_id")
     if question_id is None and "option_id" in fields:
@@ -345,7 +345,7 @@ def mcq_answer(fields: Fields) -> Plan[m.MCQAnswer]:
     )
 
 
-def assignment_analysis(fields: Fields) -> Plan[m.AssignmentAnalysis]:
+def assignment_analysis(fields: Fields) -> Recipe[m.AssignmentAnalysis]:
     submission_id = yield from _parent(fields, "submission_id", assignment_submission)
     defaults = {
         "submission_id": submission_id,
@@ -366,7 +366,7 @@ def assignment_analysis(fields: Fields) -> Plan[m.AssignmentAnalysis]:
     )
 
 
-def quiz_analysis(fields: Fields) -> Plan[m.QuizAnalysis]:
+def quiz_analysis(fields: Fields) -> Recipe[m.QuizAnalysis]:
     attempt_id = yield from _parent(fields, "attempt_id", mcq_attempt)
     defaults = {
         "attempt_id": attempt_id,
@@ -389,7 +389,7 @@ def quiz_analysis(fields: Fields) -> Plan[m.QuizAnalysis]:
 # -- payments ------------------------------------------------------------------------------
 
 
-def subscription(fields: Fields) -> Plan[m.Subscription]:
+def subscription(fields: Fields) -> Recipe[m.Subscription]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {
         "user_id": user_id,
@@ -408,7 +408,7 @@ def subscription(fields: Fields) -> Plan[m.Subscription]:
     )
 
 
-def transaction(fields: Fields) -> Plan[m.Transaction]:
+def transaction(fields: Fields) -> Recipe[m.Transaction]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {
         "user_id": user_id,
@@ -429,7 +429,7 @@ def transaction(fields: Fields) -> Plan[m.Transaction]:
     )
 
 
-def invoice(fields: Fields) -> Plan[m.Invoice]:
+def invoice(fields: Fields) -> Recipe[m.Invoice]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {
         "user_id": user_id,
@@ -443,7 +443,7 @@ def invoice(fields: Fields) -> Plan[m.Invoice]:
     )
 
 
-def payment_method(fields: Fields) -> Plan[m.PaymentMethod]:
+def payment_method(fields: Fields) -> Recipe[m.PaymentMethod]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {
         "user_id": user_id,
@@ -465,7 +465,7 @@ def payment_method(fields: Fields) -> Plan[m.PaymentMethod]:
 # -- notifications -------------------------------------------------------------------------
 
 
-def notification(fields: Fields) -> Plan[m.Notification]:
+def notification(fields: Fields) -> Recipe[m.Notification]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {
         "user_id": user_id,
@@ -485,7 +485,7 @@ def notification(fields: Fields) -> Plan[m.Notification]:
     )
 
 
-def notification_preference(fields: Fields) -> Plan[m.NotificationPreference]:
+def notification_preference(fields: Fields) -> Recipe[m.NotificationPreference]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "channel": "email", "enabled": True}
     return (
@@ -499,7 +499,7 @@ def notification_preference(fields: Fields) -> Plan[m.NotificationPreference]:
     )
 
 
-def email_log(fields: Fields) -> Plan[m.EmailLog]:
+def email_log(fields: Fields) -> Recipe[m.EmailLog]:
     to_email = f"learner-{_unique()}@example.com"
     if "user_id" not in fields:
         owner = yield from user({})
@@ -520,7 +520,7 @@ def email_log(fields: Fields) -> Plan[m.EmailLog]:
 # -- activity ------------------------------------------------------------------------------
 
 
-def user_activity(fields: Fields) -> Plan[m.UserActivity]:
+def user_activity(fields: Fields) -> Recipe[m.UserActivity]:
     user_id = yield from _parent(fields, "user_id", user)
     defaults = {"user_id": user_id, "type": "login", "entity_type": None, "entity_id": None}
     return (
@@ -534,7 +534,7 @@ def user_activity(fields: Fields) -> Plan[m.UserActivity]:
     )
 
 
-def analytics_event(fields: Fields) -> Plan[m.AnalyticsEvent]:
+def analytics_event(fields: Fields) -> Recipe[m.AnalyticsEvent]:
     # user_id may be null (an anonymous visitor): no user is made for it.
     defaults = {"name": "page_view", "properties": {"path": "/learn/python"}}
     return (yield from _row("activity.analytics_events", m.AnalyticsEvent, fields, defaults))
