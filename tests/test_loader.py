@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,62 @@ def test_duplicate_names_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(errors.QueryError, match=r"auth\.count_users is already defined"):
         load_specs(root)
+
+
+def test_a_duplicate_in_one_file_names_both_lines(tmp_path: Path) -> None:
+    root = write(tmp_path, "auth.sql", "-- name: one()$\nselect 1;\n\n-- name: one()$\nselect 2;\n")
+    path = tmp_path / "auth.sql"
+    with pytest.raises(errors.QueryError) as caught:
+        load_specs(root)
+    assert str(caught.value) == f"{path}:4: query auth.one is already defined at {path}:1"
+
+
+def test_each_spec_comes_from_its_own_block(tmp_path: Path) -> None:
+    text = (
+        "-- Header.\n\n"
+        "-- name: zeta(id)^\n-- record_class: User\n-- One user.\n-- optional: id\n"
+        "select id, email, name, role, email_verified_at, last_login_at, created_at,"
+        " updated_at, deleted_at from auth.users where id = :id;\n\n"
+        "-- name: alpha(a, b)$\nselect ':a', :b::int + :a::int;\n\n"
+        "-- name: mid(id)!\ndelete from auth.users where id = :id;\n"
+    )
+    path = write(tmp_path, "auth.sql", text) / "auth.sql"
+    specs = load_specs(tmp_path)["auth"]
+    assert [(s.name, s.source) for s in specs] == [
+        ("zeta", f"{path}:3"),
+        ("alpha", f"{path}:9"),
+        ("mid", f"{path}:12"),
+    ]
+    zeta, alpha, mid = specs
+    assert (zeta.model, zeta.doc, zeta.optional, zeta.operation.name) == (
+        User,
+        "One user.",
+        frozenset({"id"}),
+        "SELECT_ONE",
+    )
+    assert zeta.sql.endswith("where id = %(id)s;")
+    # Declared order, not the order of use; quoted text is left alone.
+    assert (alpha.params, alpha.model, alpha.reads) == (("a", "b"), None, True)
+    assert alpha.sql == "select ':a', %(b)s::int + %(a)s::int;"
+    assert (mid.operation.name, mid.reads) == ("INSERT_UPDATE_DELETE", False)
+
+
+def test_names_aiosql_would_keep_for_itself_are_queries(tmp_path: Path) -> None:
+    # Its own attributes and the ``<select>_cursor`` helpers it adds are not ours.
+    text = "".join(
+        f"-- name: {name}()\n-- record_class: User\nselect id from auth.users;\n\n"
+        for name in ("list_x", "list_x_cursor", "available_queries", "add_query")
+    )
+    specs = load_specs(write(tmp_path, "auth.sql", text))["auth"]
+    assert [s.name for s in specs] == ["list_x", "list_x_cursor", "available_queries", "add_query"]
+
+
+def test_shipped_sql_is_sent_with_psycopg_placeholders() -> None:
+    for specs in load_specs().values():
+        for spec in specs:
+            for param in spec.params:
+                assert f"%({param})s" in spec.sql, spec.qualname
+                assert not re.search(rf"(?<!:):{param}\b", spec.sql), spec.qualname
 
 
 def test_duplicate_names_across_files_of_one_domain(tmp_path: Path) -> None:

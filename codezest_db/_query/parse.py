@@ -16,6 +16,12 @@ function's ``__doc__``, less its metadata lines:
 - ``not null: c``: result columns `codezest-db check` takes as never NULL;
 - ``plan: custom``: never prepared, so PostgreSQL plans every call for its
   own values (a generic plan would be much slower for some of them).
+
+aiosql only parses, through its public loader (``aiosql.from_path`` with the
+``psycopg`` driver name), which rewrites ``:name`` into psycopg's ``%(name)s``
+once, here. Its query functions are read for what they say and dropped:
+`codezest_db._query.call` picks a plain executor function of
+`codezest_db._query.rows` by the query's operation, and that runs the SQL.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -31,16 +37,18 @@ from .._resources import queries_dir
 from ..errors import QueryError
 
 if TYPE_CHECKING:  # aiosql is imported when the first domain loads, not with the package
-    from aiosql.types import QueryDatum, SQLOperationType
+    from aiosql.types import SQLOperationType
 
 __all__ = ["QuerySpec", "domain_files", "load_domain", "load_specs", "reads_only"]
 
 ROWS = ("SELECT", "SELECT_ONE")  # names of aiosql's SQLOperationType members
 _SUPPORTED = (*ROWS, "SELECT_VALUE", "INSERT_UPDATE_DELETE")
 _META = re.compile(r"^(optional|not null|plan)\s*:\s*(.*)$", re.M | re.I)
-# aiosql keeps a record_class line whose class it does not know as the first
-# line of the doc comment: that is how an unknown model is told apart from none.
-_UNKNOWN_RECORD = re.compile(r"\Arecord_class\s*:\s*(\S*)")
+# aiosql is given no record classes (its record_classes argument is deprecated,
+# and its query functions do not say which class they were given), so the
+# record_class line under the name line stays the first line of the doc comment.
+# Group 1 is the name as written, group 2 the model name read from it, as aiosql would.
+_RECORD = re.compile(r"\Arecord_class\s*:\s*((\w*)\S*)[^\n]*\n?")
 _IN_QUERY = re.compile(r"\bin query (\w+)|\bfor: (\w+)")
 
 
@@ -88,26 +96,18 @@ def load_specs(root: Path | None = None) -> dict[str, list[QuerySpec]]:
 
 def load_domain(domain: str, files: list[Path]) -> list[QuerySpec]:
     """Parse one domain's files; raise QueryError naming the file and line of a bad block."""
-    from aiosql.adapters.pyformat import PyFormatAdapter
-    from aiosql.query_loader import QueryLoader
-    from aiosql.utils import SQLLoadException, SQLParseException
+    from aiosql import SQLLoadException, SQLParseException
 
-    from .. import models  # the record classes
-
-    record_classes = {name: getattr(models, name) for name in models.__all__}
-    # aiosql's psycopg adapter turns ``:name`` into ``%(name)s`` once, here; the
-    # adapters that run the queries (`codezest_db._query.rows`) are its subclasses.
-    loader = QueryLoader(PyFormatAdapter(), record_classes, attribute=None)  # type: ignore[no-untyped-call]
     seen: dict[str, str] = {}
     specs = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
         try:
-            data = loader.load_query_data_from_sql(text, [], path)
+            functions = _query_functions(path)
         except (SQLParseException, SQLLoadException) as exc:
+            text = path.read_text(encoding="utf-8")
             raise QueryError(f"{_where(path, text, str(exc))}: {exc}") from None
-        for datum in data:
-            spec = _spec(domain, datum)
+        for fn in functions:
+            spec = _spec(domain, fn)
             if spec.name in seen:
                 raise QueryError(
                     f"{spec.source}: query {spec.qualname} is already defined at {seen[spec.name]}"
@@ -115,6 +115,38 @@ def load_domain(domain: str, files: list[Path]) -> list[QuerySpec]:
             seen[spec.name] = spec.source
             specs.append(spec)
     return specs
+
+
+def _query_functions(path: Path) -> list[Any]:
+    """aiosql's query functions for the blocks of one file, in file order.
+
+    A `Queries` extension (aiosql's ``queries_cls``) collects them as aiosql adds
+    them, instead of setting them as attributes: so a name is never refused for
+    clashing with an attribute of `Queries`, and a name repeated in one file
+    reaches our own duplicate check, which names both lines.
+    """
+    import aiosql
+    from aiosql.queries import Queries
+    from aiosql.types import SQLOperationType
+
+    found: list[Any] = []
+    helper = ""  # the name of the ``<name>_cursor`` helper due next, if any
+
+    class Collect(Queries):
+        def add_query(self, query_name: str, fn: Any) -> None:
+            nonlocal helper
+            # aiosql documents a ``<name>_cursor`` helper for every select,
+            # added right after it: not a query of the file.
+            if query_name == helper:
+                helper = ""
+                return
+            select = fn.operation is SQLOperationType.SELECT
+            helper = f"{query_name}_cursor" if select else ""
+            found.append(fn)
+
+    # attribute=None: ``:a.b`` is not rewritten (none of our SQL means an attribute).
+    aiosql.from_path(path, "psycopg", attribute=None, queries_cls=Collect, encoding="utf-8")
+    return found
 
 
 def _where(path: Path, text: str, message: str) -> str:
@@ -128,27 +160,34 @@ def _where(path: Path, text: str, message: str) -> str:
     return str(path)
 
 
-def _spec(domain: str, datum: QueryDatum) -> QuerySpec:
-    fname, lineno = datum.floc
-    source = f"{fname}:{lineno}"
-    name, op = datum.query_name, datum.operation_type
-    unknown = _UNKNOWN_RECORD.match(datum.doc_comments)
+def _spec(domain: str, fn: Any) -> QuerySpec:
+    """The spec of one aiosql query function, from what it publicly carries."""
+    # aiosql points a query function's code at its SQL file and name line, so that
+    # tracebacks name the SQL: that is where the block is.
+    code = fn.__code__
+    source = f"{code.co_filename}:{code.co_firstlineno}"
+    name, op = fn.__name__, fn.operation
+    comments = fn.__doc__ or ""
+    record = _RECORD.match(comments)
+    model = _model(record.group(2)) if record else None
     what = f"query {domain}.{name}"
     if op.name not in _SUPPORTED:
         raise QueryError(
             f"{source}: {what}: use '^' (one row), no suffix (rows), '$' (a value) "
             "or '!' (row count)"
         )
-    if op.name in ROWS and datum.record_class is None:
-        model = f"unknown model {unknown.group(1)!r}" if unknown else "no model declared"
+    if op.name in ROWS and model is None:
+        missing = f"unknown model {record.group(1)!r}" if record else "no model declared"
         raise QueryError(
-            f"{source}: {what} returns rows but has {model}: add '-- record_class: Model' "
+            f"{source}: {what} returns rows but has {missing}: add '-- record_class: Model' "
             "under the name line, Model from codezest_db.models"
         )
-    if op.name not in ROWS and (unknown or datum.record_class is not None):
+    if op.name not in ROWS and record:
         raise QueryError(f"{source}: {what} returns no rows; drop its record_class")
-    meta = _metadata(datum.doc_comments)
-    params = tuple(datum.parameters or ())
+    if record:  # a model's line, not documentation
+        comments = comments[record.end() :]
+    meta = _metadata(comments)
+    params = tuple(fn.parameters or ())
     optional = meta.get("optional", frozenset())
     if not optional <= set(params):
         raise QueryError(f"{source}: {what}: optional names unknown parameters")
@@ -158,17 +197,24 @@ def _spec(domain: str, datum: QueryDatum) -> QuerySpec:
     return QuerySpec(
         domain=domain,
         name=name,
-        sql=datum.sql,
-        doc=_META.sub("", datum.doc_comments).strip(),
+        sql=fn.sql,
+        doc=_META.sub("", comments).strip(),
         operation=op,
-        model=datum.record_class,
+        model=model,
         params=params,
         optional=optional,
         source=source,
         not_null=meta.get("not null", frozenset()),
         custom_plan="custom" in plan,
-        reads=op.name != "INSERT_UPDATE_DELETE" and reads_only(datum.sql),
+        reads=op.name != "INSERT_UPDATE_DELETE" and reads_only(fn.sql),
     )
+
+
+def _model(name: str) -> type[BaseModel] | None:
+    """The model of *name* in `codezest_db.models`, or None."""
+    from .. import models
+
+    return getattr(models, name) if name in models.__all__ else None
 
 
 def _metadata(comments: str) -> dict[str, frozenset[str]]:
