@@ -9,8 +9,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from .schema import engine, reflect, visible_schemas
-from .views import StudioView, view_for
+from .schema import engine, in_order, reflect, visible_schemas
+from .views import view_for
 
 __all__ = ["build_app"]
 
@@ -38,11 +38,8 @@ def build_app(url: str, *, token: str, write: bool = False, role: str | None = N
         title=f"codezest-db studio ({mode}{', ' + role if role else ''})",
         templates_dir=str(TEMPLATES),
     )
-    views: list[type[StudioView]] = []
-    by_schema = sorted(base.classes, key=lambda c: (schemas.index(c.__table__.schema), c.__name__))
+    by_schema = in_order(base.classes)
     shown = {model.__table__.fullname for model in by_schema}
     for model in by_schema:
-        view = view_for(model, write=write, base_url=prefix, shown=shown, siblings=views)
-        views.append(view)
-        admin.add_view(view)
+        admin.add_view(view_for(model, write=write, base_url=prefix, shown=shown))
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, ForeignKeyConstraint, create_engine, exc, text
 from sqlalchemy.ext.automap import AutomapBase, automap_base
 from sqlalchemy.orm import configure_mappers
 
-__all__ = ["SCHEMAS", "engine", "reflect", "visible_schemas"]
+__all__ = ["SCHEMAS", "class_name", "engine", "in_order", "reflect", "visible_schemas"]
 
 SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
 
@@ -47,8 +48,13 @@ def visible_schemas(bound: Engine) -> list[str]:
     return [name for name in SCHEMAS if name in found]
 
 
+def class_name(table: Any) -> str:
+    """The automap class name of a table: auth.users -> AuthUsers."""
+    return f"{table.schema.title()}{''.join(p.title() for p in table.name.split('_'))}"
+
+
 def _class_name(base: Any, tablename: str, table: Any) -> str:
-    return f"{table.schema.title()}{''.join(p.title() for p in tablename.split('_'))}"
+    return class_name(table)
 
 
 def _scalar_name(
@@ -93,3 +99,8 @@ def reflect(bound: Engine, schemas: list[str]) -> AutomapBase:
             )
         configure_mappers()
     return base
+
+
+def in_order(classes: Iterable[Any]) -> list[Any]:
+    """Mapped classes as the sidebar lists them: by schema (the contract's order), then name."""
+    return sorted(classes, key=lambda c: (SCHEMAS.index(c.__table__.schema), c.__name__))

@@ -17,15 +17,18 @@ from markupsafe import Markup, escape
 from sqladmin import ModelView
 from sqladmin.filters import BooleanFilter, StaticValuesFilter
 from sqladmin.formatters import BASE_FORMATTERS
+from sqladmin.helpers import slugify_class_name
 from sqladmin.pagination import PageControl, Pagination
 from sqlalchemy import JSON, Boolean, Column, Enum, String, and_, cast, func, literal, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DataError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from .schema import class_name, in_order
 
 __all__ = ["Related", "StudioView", "identity", "view_for"]
 
@@ -52,6 +55,7 @@ def _uncursor(order: str, text: str) -> list[str | None]:
     return values[1:]
 
 
+@dataclass
 class KeysetPagination(Pagination):
     """A page reached by a key, not an offset: previous and next carry the edge rows' keys."""
 
@@ -95,36 +99,16 @@ def _table(model: Any) -> Any:
 
 
 class StudioView(ModelView):
-    """Base of the generated views; `view_for` fills in one table."""
+    """Base of the generated views; `view_for` fills in one table.
+
+    It overrides only sqladmin's public hooks; the work is done by this
+    module's functions, on the session maker Admin gives every view.
+    """
 
     page_size = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
     can_export = False
     details_template = "studio/details.html"
-
-    # -- keyset pages ---------------------------------------------------------
-
-    def _sort(self, request: Request) -> tuple[Any, bool]:
-        sort_by = request.query_params.get("sortBy")
-        column = _table(self.model).c.get(sort_by or "")
-        if sort_by and (column is None or sort_by not in self._sort_fields):
-            column = None
-        if column is None:
-            column = _table(self.model).c.get("created_at", _table(self.model).c.id)
-            return column, True  # newest first
-        return column, request.query_params.get("sort", "asc") == "desc"
-
-    def _filtered(self, request: Request) -> Any:
-        stmt = self.list_query(request)
-        table = _table(self.model)
-        for name, value in request.query_params.items():
-            if name.startswith("eq_") and name[3:] in table.c:
-                column = table.c[name[3:]]
-                stmt = stmt.where(column == cast(literal(value), column.type))
-        search = request.query_params.get("search")
-        if search:
-            stmt = self.search_query(stmt=stmt, term=search)
-        return stmt
 
     async def list(self, request: Request) -> Pagination:
         """One page after (or before) a key: cost independent of how deep the page is.
@@ -132,99 +116,147 @@ class StudioView(ModelView):
         Raises HTTPException 400 when a filter value or page key does not fit its column.
         """
         try:
-            return await self._page(request)
+            return await _page(self, request)
         except DataError as error:
             detail = f"bad filter or page key: {error.orig}"
             raise HTTPException(status_code=400, detail=detail) from None
 
-    async def _page(self, request: Request) -> Pagination:
-        asked = self.validate_page_number(request.query_params.get("pageSize"), self.page_size)
-        size = min(max(asked, 1), max(self.page_size_options))
-        page = self.validate_page_number(request.query_params.get("page"), 1)
-        stmt = self._filtered(request)
-        for filter_ in self.get_filters():
-            filter_ = typing.cast(Any, filter_)  # only the two simple filter kinds are used
-            value = request.query_params.get(filter_.parameter_name)
-            if value:
-                stmt = await filter_.get_filtered_query(stmt, value, self.model)
-        count = await self.count(request, sa_select(func.count()).select_from(stmt.subquery()))
-        column, desc = self._sort(request)
-        key = _table(self.model).c.id
-        after, before = request.query_params.get("after"), request.query_params.get("before")
-        order_name = f"{column.name} {'desc' if desc else 'asc'}"
-        edge = _uncursor(order_name, after or before or "")
-        backwards = bool(before and edge)
-        forward_desc = desc != backwards
-        if edge:
-            stmt = stmt.where(_beyond(column, key, forward_desc, edge))
-        else:
-            page = 1
-        order = [column.desc().nulls_first(), key.desc()] if forward_desc else [
-            column.asc().nulls_last(), key.asc()]  # fmt: skip
-        rows = await self._run_query(stmt.order_by(*order).limit(size + 1))
-        extra = len(rows) > size
-        rows = rows[:size]
-        if backwards:
-            rows.reverse()
-        pagination = KeysetPagination(rows=rows, page=page, page_size=size, count=count)
-        pagination.more_before = page > 1 and bool(rows)
-        pagination.more_after = extra or backwards
-        if rows:
-            name = column.name
-            pagination.first_key = _cursor(order_name, [getattr(rows[0], name), rows[0].id])
-            pagination.last_key = _cursor(order_name, [getattr(rows[-1], name), rows[-1].id])
-        return pagination
-
-    # -- a row and its related rows ------------------------------------------
-
     async def get_object_for_details(self, request: Request) -> Any:
         obj = await super().get_object_for_details(request)
         if obj is not None:
-            related = await anyio.to_thread.run_sync(self._related, obj, request)
+            related = await anyio.to_thread.run_sync(_related, self, obj, request)
             request.state.related = related
         return obj
 
-    def _related(self, obj: Any, request: Request) -> builtins.list[Related]:
-        found = []
-        with self.session_maker() as session:
-            for view, column in self._children():
-                found.append(self._children_of(session, view, column, obj.id, request))
-        return found
 
-    def _children(self) -> builtins.list[tuple[type[StudioView], Column[Any]]]:
-        """(view, column) of every table pointing here: foreign keys in the
-        schema, and ``user_id`` columns in every schema when this is auth.users."""
-        me = _table(self.model)
-        pairs = []
-        for view in self._admin_views:
-            for column in _table(view.model).c:
-                points_here = any(fk.column.table is me for fk in column.foreign_keys)
-                names_user = me.fullname == "auth.users" and column.name in USER_COLUMNS
-                if points_here or (names_user and not column.foreign_keys):
-                    pairs.append((view, column))
-        return pairs
+# -- keyset pages -------------------------------------------------------------
 
-    def _children_of(
-        self,
-        session: Session,
-        view: type[StudioView],
-        column: Column[Any],
-        key: Any,
-        request: Request,
-    ) -> Related:
-        table = _table(view.model)
-        count = session.scalar(sa_select(func.count()).select_from(table).where(column == key))
-        ids = session.scalars(sa_select(table.c.id).where(column == key).limit(RELATED_SHOWN)).all()
-        prefix = str(request.url_for("admin:details", identity=view.identity, pk="0"))[:-1]
-        listing = request.url_for("admin:list", identity=view.identity)
-        return Related(
-            title=f"{table.fullname}.{column.name}",
-            count=count or 0,
-            all_url=str(listing.include_query_params(**{f"eq_{column.name}": str(key)})),
-            rows=[(str(i), f"{prefix}{i}") for i in ids],
-        )
 
-    _admin_views: ClassVar[builtins.list[type[StudioView]]] = []
+def _sessions(view: ModelView) -> sessionmaker[Session]:
+    # The studio's engine is synchronous, so is the session maker Admin gave each view.
+    return typing.cast("sessionmaker[Session]", view.session_maker)
+
+
+def _order(view: ModelView, request: Request) -> tuple[Any, bool]:
+    """(column, descending) of ``?sortBy=&sort=``; a column not sortable is ignored."""
+    table = _table(view.model)
+    sort_by = request.query_params.get("sortBy", "")
+    if sort_by in table.c and sort_by in view.column_sortable_list:
+        return table.c[sort_by], request.query_params.get("sort", "asc") == "desc"
+    return table.c.get("created_at", table.c.id), True  # newest first
+
+
+def _filtered(view: ModelView, request: Request) -> Any:
+    stmt = view.list_query(request)
+    table = _table(view.model)
+    for name, value in request.query_params.items():
+        if name.startswith("eq_") and name[3:] in table.c:
+            column = table.c[name[3:]]
+            stmt = stmt.where(column == cast(literal(value), column.type))
+    search = request.query_params.get("search")
+    if search:
+        stmt = view.search_query(stmt=stmt, term=search)
+    return stmt
+
+
+def _fetch(view: ModelView, counting: Any, rows: Any) -> tuple[int, builtins.list[Any]]:
+    """The total and the page's rows, in one session."""
+    with _sessions(view)(expire_on_commit=False) as session:
+        count = session.scalar(counting) or 0
+        return count, builtins.list(session.scalars(rows).unique())
+
+
+async def _page(view: ModelView, request: Request) -> Pagination:
+    asked = view.validate_page_number(request.query_params.get("pageSize"), view.page_size)
+    size = min(max(asked, 1), max(view.page_size_options))
+    page = view.validate_page_number(request.query_params.get("page"), 1)
+    stmt = _filtered(view, request)
+    for filter_ in view.get_filters():
+        filter_ = typing.cast(Any, filter_)  # only the two simple filter kinds are used
+        value = request.query_params.get(filter_.parameter_name)
+        if value:
+            stmt = await filter_.get_filtered_query(stmt, value, view.model)
+    counting = sa_select(func.count()).select_from(stmt.subquery())
+    column, desc = _order(view, request)
+    key = _table(view.model).c.id
+    after, before = request.query_params.get("after"), request.query_params.get("before")
+    order_name = f"{column.name} {'desc' if desc else 'asc'}"
+    edge = _uncursor(order_name, after or before or "")
+    backwards = bool(before and edge)
+    forward_desc = desc != backwards
+    if edge:
+        stmt = stmt.where(_beyond(column, key, forward_desc, edge))
+    else:
+        page = 1
+    order = [column.desc().nulls_first(), key.desc()] if forward_desc else [
+        column.asc().nulls_last(), key.asc()]  # fmt: skip
+    stmt = stmt.order_by(*order).limit(size + 1)
+    count, rows = await anyio.to_thread.run_sync(_fetch, view, counting, stmt)
+    extra = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    first = last = ""
+    if rows:
+        name = column.name
+        first = _cursor(order_name, [getattr(rows[0], name), rows[0].id])
+        last = _cursor(order_name, [getattr(rows[-1], name), rows[-1].id])
+    return KeysetPagination(
+        rows=rows,
+        page=page,
+        page_size=size,
+        count=count,
+        more_before=page > 1 and bool(rows),
+        more_after=extra or backwards,
+        first_key=first,
+        last_key=last,
+    )
+
+
+# -- a row and its related rows ----------------------------------------------
+
+
+def _related(view: ModelView, obj: Any, request: Request) -> builtins.list[Related]:
+    with _sessions(view)() as session:
+        return [
+            _children_of(session, model, column, obj.id, request)
+            for model, column in _children(view.model)
+        ]
+
+
+def _children(model: Any) -> builtins.list[tuple[Any, Column[Any]]]:
+    """(class, column) of every table pointing at *model*'s: foreign keys in the
+    schema, and ``user_id`` columns in every schema when that is auth.users.
+
+    In the sidebar's order; the classes are those automapped with *model*,
+    each of which has a view.
+    """
+    me = _table(model)
+    pairs = []
+    for other in in_order(mapper.class_ for mapper in model.registry.mappers):
+        for column in _table(other).c:
+            points_here = any(fk.column.table is me for fk in column.foreign_keys)
+            names_user = me.fullname == "auth.users" and column.name in USER_COLUMNS
+            if points_here or (names_user and not column.foreign_keys):
+                pairs.append((other, column))
+    return pairs
+
+
+def _children_of(
+    session: Session, model: Any, column: Column[Any], key: Any, request: Request
+) -> Related:
+    table = _table(model)
+    count = session.scalar(sa_select(func.count()).select_from(table).where(column == key))
+    ids = session.scalars(sa_select(table.c.id).where(column == key).limit(RELATED_SHOWN)).all()
+    name = identity(table)
+    prefix = str(request.url_for("admin:details", identity=name, pk="0"))[:-1]
+    listing = request.url_for("admin:list", identity=name)
+    return Related(
+        title=f"{table.fullname}.{column.name}",
+        count=count or 0,
+        all_url=str(listing.include_query_params(**{f"eq_{column.name}": str(key)})),
+        rows=[(str(i), f"{prefix}{i}") for i in ids],
+    )
 
 
 def _beyond(column: Any, key: Any, desc: bool, edge: list[str | None]) -> ColumnElement[bool]:
@@ -276,10 +308,12 @@ def _id_link(prefix: str, short: bool) -> Any:
 def identity(table: Any) -> str:
     """The URL name of a table's view: auth.users -> auth-users.
 
-    sqladmin derives it from the class name (AuthUsers -> auth-users); the
-    automap class names are made so that both agree (a test holds them to it).
+    sqladmin names a view after its model class with ``slugify_class_name``
+    (AuthUsers -> auth-users, ActivityAnalyticsEventsP202612 ->
+    activity-analytics-events-p202612); `class_name` names the automap
+    classes, so this is the view's name by construction.
     """
-    return str(table.fullname).replace(".", "-").replace("_", "-")
+    return slugify_class_name(class_name(table))
 
 
 def _target(column: Any, shown: set[str]) -> str | None:
@@ -292,13 +326,10 @@ def _target(column: Any, shown: set[str]) -> str | None:
     return None
 
 
-def view_for(
-    model: Any, *, write: bool, base_url: str, shown: set[str], siblings: list[type[StudioView]]
-) -> type[StudioView]:
+def view_for(model: Any, *, write: bool, base_url: str, shown: set[str]) -> type[StudioView]:
     """A view class for one automapped table.
 
-    *base_url* is the admin's path, *shown* the tables the app has views for,
-    *siblings* the app's list of views (filled as they are made).
+    *base_url* is the admin's path, *shown* the tables the app has views for.
     """
     table = model.__table__
     columns = [c for c in table.c if c.name not in HIDDEN]
@@ -348,7 +379,6 @@ def view_for(
         "column_type_formatters_detail": {**BASE_FORMATTERS, uuid.UUID: str, datetime: str},
         "form_excluded_columns": [r.key for r in model.__mapper__.relationships]
         + [c.name for c in table.c if c.name in HIDDEN],
-        "_admin_views": siblings,
     }
     return types.new_class(
         f"{model.__name__}View", (StudioView,), {"model": model}, lambda ns: ns.update(attrs)
