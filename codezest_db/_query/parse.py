@@ -20,8 +20,9 @@ function's ``__doc__``, less its metadata lines:
 aiosql only parses, through its public loader (``aiosql.from_path`` with the
 ``psycopg`` driver name), which rewrites ``:name`` into psycopg's ``%(name)s``
 once, here. Its query functions are read for what they say and dropped:
-`codezest_db._query.call` picks a plain executor function of
-`codezest_db._query.rows` by the query's operation, and that runs the SQL.
+`codezest_db._query.statement` turns each spec into a `Statement` (its
+operation says what a call returns), and `codezest_db._query.execute` (or
+its asyncio source) runs it.
 """
 
 from __future__ import annotations
