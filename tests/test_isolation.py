@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import contextlib
+import inspect
 import os
 import shutil
 import subprocess
@@ -24,6 +27,7 @@ from codezest_db.testing import (
     IsolationBroken,
     TestServer,
     describe_server,
+    isolation,
     templates,
 )
 from tests.conftest import unique_email
@@ -136,6 +140,223 @@ def test_the_async_twin_isolates_the_same_way(database_url: str) -> None:
 
     asyncio.run(main())
     assert committed_elsewhere(database_url, kept) == 0
+
+
+def test_commit_and_rollback_are_refused_in_psycopgs_own_words(database_url: str) -> None:
+    def refusals(conn: psycopg.Connection[Any]) -> list[str]:
+        said = []
+        with conn.transaction():
+            for end in (conn.commit, conn.rollback):
+                with pytest.raises(psycopg.ProgrammingError) as refused:
+                    end()
+                said.append(str(refused.value))
+        return said
+
+    with psycopg.connect(database_url) as plain:
+        theirs = refusals(plain)
+    conn = IsolatedConnection.open(database_url)
+    assert refusals(conn) == theirs
+    conn.discard()
+
+
+def test_a_block_refuses_until_it_ends_even_nested(database_url: str) -> None:
+    conn = IsolatedConnection.open(database_url)
+    kept = unique_email("nested")
+    with conn.transaction(), db.transaction(conn):
+        add_user(conn, kept)
+    with pytest.raises(ZeroDivisionError), conn.transaction():
+        1 / 0  # noqa: B018  # a block left by an exception counts down too
+    with conn.transaction():
+        with conn.transaction():
+            pass
+        with pytest.raises(psycopg.ProgrammingError, match=r"commit\(\) forbidden"):
+            conn.commit()  # the outer block is still open
+    conn.commit()
+    conn.rollback()
+    assert count_users(conn, kept) == 1
+    conn.discard()
+
+
+def test_an_autocommit_connection_cannot_be_isolated(database_url: str) -> None:
+    with pytest.raises(psycopg.errors.NoActiveSqlTransaction):
+        IsolatedConnection.open(database_url, autocommit=True)
+
+
+def test_two_phase_commit_is_refused(database_url: str) -> None:
+    conn = IsolatedConnection.open(database_url)
+    with pytest.raises(psycopg.ProgrammingError, match="two-phase"):
+        conn.tpc_begin(conn.xid(1, "codezest", "test"))  # would end the outer transaction
+    conn.discard()
+
+
+def prepare_and_roll_back(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    """Prepare a query on a table made after the savepoint; roll back; remake the table."""
+    query = "select * from codezest_prepared"
+    conn.execute("create table codezest_prepared (a int)")
+    for _ in range((conn.prepare_threshold or 0) + 1):
+        conn.execute(query)
+    named = conn.execute("select count(*) from pg_prepared_statements").fetchone()
+    assert named is not None and named[0] >= 1  # psycopg did prepare it
+    conn.rollback()
+    conn.execute("create table codezest_prepared (a text, b int)")
+    return conn.execute(query).fetchall()  # a stale plan: "must not change result type"
+
+
+def test_statements_prepared_since_the_savepoint_are_forgotten_on_rollback(
+    database_url: str,
+) -> None:
+    conn = IsolatedConnection.open(database_url)
+    for _ in range(3):  # psycopg itself notices only the first ROLLBACK it sees
+        assert prepare_and_roll_back(conn) == []
+        conn.rollback()
+    conn.execute("create table codezest_prepared (a int)")
+    for _ in range(6):
+        conn.execute("select * from codezest_prepared")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        conn.execute("select 1 / 0")
+    conn.commit()  # of a failed transaction: a rollback, which forgets them too
+    conn.execute("create table codezest_prepared (a text, b int)")
+    assert conn.execute("select * from codezest_prepared").fetchall() == []
+    conn.discard()
+
+
+def test_the_async_twin_forgets_prepared_statements_too(database_url: str) -> None:
+    async def main() -> list[tuple[Any, ...]]:
+        conn = await AsyncIsolatedConnection.open(database_url)
+        rows: list[tuple[Any, ...]] = []
+        for _ in range(2):
+            await conn.execute("create table codezest_prepared (a int)")
+            for _ in range(6):
+                await conn.execute("select * from codezest_prepared")
+            await conn.rollback()
+            await conn.execute("create table codezest_prepared (a text, b int)")
+            cur = await conn.execute("select * from codezest_prepared")
+            rows += await cur.fetchall()
+            await conn.rollback()
+        await conn.discard()
+        return rows
+
+    assert asyncio.run(main()) == []
+
+
+def test_commit_and_rollback_inside_a_pipeline(database_url: str) -> None:
+    conn = IsolatedConnection.open(database_url)
+    kept, undone = unique_email("pkept"), unique_email("pundone")
+    with conn.pipeline():
+        add_user(conn, kept)
+        conn.commit()
+        add_user(conn, undone)
+        conn.rollback()
+        assert count_users(conn, kept) == 1 and count_users(conn, undone) == 0
+        conn.execute("select 1 / 0")  # queued: its error comes with the next sync
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            conn.commit()
+        conn.commit()  # of the failed transaction: a rollback
+        assert count_users(conn, kept) == 1
+    assert committed_elsewhere(database_url, kept) == 0
+    conn.discard()
+    assert committed_elsewhere(database_url, kept) == 0
+
+
+def test_the_async_twin_commits_inside_a_pipeline(database_url: str) -> None:
+    kept, undone = unique_email("apkept"), unique_email("apundone")
+
+    async def main() -> Any:
+        conn = await AsyncIsolatedConnection.open(database_url)
+        async with conn.pipeline():
+            for email in (kept, undone):
+                await aio.queries.auth.create_user(
+                    conn, email=email, password_hash="h", name="A", role="STUDENT"
+                )
+                await (conn.commit() if email == kept else conn.rollback())
+            cur = await conn.execute(
+                "select email from auth.users where email = any(%s)", ([kept, undone],)
+            )
+            found = await cur.fetchall()
+            await conn.execute("select 1 / 0")
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await conn.commit()
+            await conn.commit()  # of the failed transaction: a rollback
+            cur = await conn.execute("select count(*) from auth.users where email = %s", (kept,))
+            assert await cur.fetchone() == (1,)
+        await conn.discard()
+        return found
+
+    assert asyncio.run(main()) == [(kept,)]
+    assert committed_elsewhere(database_url, kept) == 0
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [["commit"], ["rollback", "select 1"], ["commit", "select 1 / 0"]],
+    ids=["then-nothing", "then-a-statement", "then-an-error"],
+)
+def test_every_way_out_of_the_outer_transaction_is_reported(
+    database_url: str, escape: list[str]
+) -> None:
+    conn = IsolatedConnection.open(database_url)
+    for statement in escape:
+        with contextlib.suppress(psycopg.errors.DivisionByZero):
+            conn.execute(statement)
+    with pytest.raises(IsolationBroken):
+        conn.discard()
+    assert conn.closed
+
+
+def test_a_lost_connection_is_not_reported_as_a_leak(database_url: str) -> None:
+    conn = IsolatedConnection.open(database_url)
+    with psycopg.connect(database_url, autocommit=True) as other:
+        other.execute("select pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    with pytest.raises(psycopg.OperationalError):
+        conn.discard()  # the server rolled it back: nothing leaked
+    assert conn.closed
+
+
+def test_the_sync_class_is_the_async_one_without_await() -> None:
+    """Line by line, until the sync twin is generated from the async one."""
+    names = {
+        "AsyncIsolatedConnection": "IsolatedConnection",
+        "AsyncConnection": "Connection",
+        "AsyncTransaction": "Transaction",
+        "AsyncIterator": "Iterator",
+        "asynccontextmanager": "contextmanager",
+    }
+
+    class Unasync(ast.NodeTransformer):
+        def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+            fields = {name: getattr(node, name) for name in node._fields}
+            return self.generic_visit(ast.FunctionDef(**fields))
+
+        def visit_AsyncWith(self, node: ast.AsyncWith) -> ast.AST:
+            fields = {name: getattr(node, name) for name in node._fields}
+            return self.generic_visit(ast.With(**fields))
+
+        def visit_Await(self, node: ast.Await) -> ast.AST:
+            value: ast.AST = self.visit(node.value)
+            return value
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return ast.Name(id=names.get(node.id, node.id), ctx=node.ctx)
+
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            value = self.visit(node.value)
+            return ast.Attribute(value=value, attr=names.get(node.attr, node.attr), ctx=node.ctx)
+
+        def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+            node.name = names.get(node.name, node.name)
+            return self.generic_visit(node)
+
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            if isinstance(node.value, str):
+                for old, new in names.items():
+                    node.value = node.value.replace(old, new)
+            return node
+
+    def tree(cls: type) -> ast.AST:
+        return ast.parse(inspect.getsource(cls))
+
+    generated = ast.dump(Unasync().visit(tree(isolation.AsyncIsolatedConnection)))
+    assert generated == ast.dump(tree(isolation.IsolatedConnection))
 
 
 def test_conn_and_aconn_share_the_configured_database(
