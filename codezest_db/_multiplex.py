@@ -130,15 +130,25 @@ class Multiplexer:
             "read_retries": self.retries,
         }
 
+    def _callers_waiting(self) -> int:
+        """Who waits for a connection: claims beyond the pool's size, and queued reads.
+
+        (Reads that gave up are not counted; the queue is only walked when it is
+        long enough to matter.)
+        """
+        beyond = max(self.role.busy - self.limit, 0)
+        if beyond + len(self.pending) < self.max_waiting:
+            return beyond + len(self.pending)
+        return beyond + self.waiting
+
     def must_wait(self) -> bool:
         """Whether a read now must queue: every connection is claimed, or reads wait already."""
         return bool(self.pending) or self.role.busy >= self.limit
 
     async def read(self, stmt: Statement, params: Params) -> Any:
         """Queue one read; return its result when its batch is done (or raise its error)."""
-        full = self.max_waiting and len(self.pending) >= self.max_waiting
-        if full and self.waiting >= self.max_waiting:  # (reads that gave up do not count)
-            raise from_psycopg(TooManyRequests(f"{self.max_waiting} reads already waiting"))
+        if self.max_waiting and self._callers_waiting() >= self.max_waiting:
+            raise from_psycopg(TooManyRequests(f"{self.max_waiting} callers already waiting"))
         loop = asyncio.get_running_loop()
         req = _Read(stmt, params, loop.create_future())
         req.deadline = loop.time() + self.timeout
