@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import runpy
+import typing
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +28,8 @@ from codezest_db.testing.factories import (
 )
 
 Conn = psycopg.Connection[Any]
+AsyncConn = psycopg.AsyncConnection[Any]
+REPO = Path(__file__).resolve().parent.parent
 
 # (factory suffix, model, table): all 30 tables of the schema.
 TABLES = [
@@ -95,6 +100,35 @@ def test_there_is_a_factory_for_every_table(conn: Conn) -> None:
     made = {name for name in factories.__all__ if name.startswith("make_")}
     assert made == {f"make_{name}" for name in IDS}
     assert {n for n in factories.__all__ if n.startswith("amake_")} == {"a" + n for n in made}
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_the_twins_are_alike_and_documented_where_they_are_imported(name: str) -> None:
+    make, amake = getattr(factories, f"make_{name}"), getattr(factories, f"amake_{name}")
+    assert inspect.iscoroutinefunction(amake) and not inspect.iscoroutinefunction(make)
+    assert make.__doc__ and make.__doc__ == amake.__doc__
+    sync, asynchronous = inspect.signature(make), inspect.signature(amake)
+    assert [(p.name, p.kind) for p in sync.parameters.values()] == [
+        ("conn", inspect.Parameter.POSITIONAL_ONLY),
+        ("fields", inspect.Parameter.VAR_KEYWORD),
+    ]
+    assert sync.parameters["fields"] == asynchronous.parameters["fields"]
+    assert sync.return_annotation == asynchronous.return_annotation
+    hints = typing.get_type_hints(make), typing.get_type_hints(amake)
+    assert (hints[0]["conn"], hints[1]["conn"]) == (psycopg.Connection[Any], AsyncConn)
+    for made in (make, amake):
+        assert made.__module__ == "codezest_db.testing.factories"
+        assert made.__qualname__ == made.__name__
+
+
+def test_the_sync_twins_are_generated_from_the_asyncio_source() -> None:
+    pytest.importorskip("ast_comments")  # the [dev] extra
+    tool = runpy.run_path(str(REPO / "tools" / "async_to_sync.py"))
+    for source in ("_factory_async.py", "_factories_async.py"):
+        (twin,) = [t for t in tool["TWINS"] if t.source == f"codezest_db/testing/{source}"]
+        assert (REPO / twin.target).read_text(encoding="utf-8") == tool["generate"](twin), (
+            f"{twin.target} is stale: run python tools/async_to_sync.py"
+        )
 
 
 @pytest.mark.parametrize(("name", "model", "table"), TABLES, ids=IDS)

@@ -12,6 +12,8 @@ ast-comments), after psycopg's ``tools/async_to_sync.py``:
 - ``async def`` / ``async with`` / ``async for`` lose ``async``; ``await x`` is ``x``;
 - names are renamed by `RENAMES` (``AsyncConnection`` -> ``Connection``, ...),
   whether they are names, attributes, imported names or keyword arguments;
+  a twin's ``prefixes`` rename by prefix (``amake_user`` -> ``make_user``),
+  in names and in strings that are one name (the entries of ``__all__``);
 - ``if ASYNC: A else: B`` becomes ``B`` (``if ASYNC: A`` alone disappears; so
   does ``if ASYNC and C: A``), ``A if ASYNC else B`` becomes ``B``, and
   the ``ASYNC: Final = True`` line itself goes: what only one twin does is
@@ -53,7 +55,8 @@ RENAMES = {
     "StopAsyncIteration": "StopIteration",
     "execute_async": "execute",
     "call_async": "call",
-    "factories_async": "factories",
+    "_factory_async": "_factory_sync",
+    "AsyncConn": "Conn",
     "AsyncRun": "Run",
 }
 
@@ -64,6 +67,7 @@ class Twin:
     target: str
     renames: dict[str, str] = field(default_factory=dict)
     doc: str | None = None  # the twin's module docstring, when it must differ
+    prefixes: dict[str, str] = field(default_factory=dict)  # "amake_": "make_"
 
 
 TWINS = [
@@ -84,15 +88,27 @@ This module is the sync twin of `codezest_db.aio`, generated from it.
     ),
     Twin("codezest_db/_query/execute_async.py", "codezest_db/_query/execute.py"),
     Twin("codezest_db/_query/call_async.py", "codezest_db/_query/call.py"),
+    Twin("codezest_db/testing/_factory_async.py", "codezest_db/testing/_factory_sync.py"),
+    Twin(
+        "codezest_db/testing/_factories_async.py",
+        "codezest_db/testing/_factories_sync.py",
+        prefixes={"amake_": "make_"},
+    ),
 ]
 
 
 class _ToSync(ast.NodeTransformer):
-    def __init__(self, renames: dict[str, str]) -> None:
+    def __init__(self, renames: dict[str, str], prefixes: dict[str, str]) -> None:
         self.renames = renames
+        self.prefixes = prefixes
 
     def _rename(self, name: str) -> str:
-        return self.renames.get(name, name)
+        if name in self.renames:
+            return self.renames[name]
+        for old, new in self.prefixes.items():
+            if name.startswith(old) and name.isidentifier():
+                return new + name.removeprefix(old)
+        return name
 
     # async constructs
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
@@ -151,9 +167,10 @@ class _ToSync(ast.NodeTransformer):
         return node
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        # Forward references in annotations ("AsyncConnection") are strings.
-        if isinstance(node.value, str) and node.value in self.renames:
-            node.value = self.renames[node.value]
+        # Forward references in annotations ("AsyncConnection") and the
+        # entries of __all__ are strings.
+        if isinstance(node.value, str):
+            node.value = self._rename(node.value)
         return node
 
     # what only one twin does
@@ -212,7 +229,7 @@ def generate(twin: Twin) -> str:
     tree = ast_comments.parse(source)
     if twin.doc is not None and _docstring(tree) is not None:
         tree.body[0] = ast.Expr(ast.Constant(twin.doc))
-    tree = _ToSync({**RENAMES, **twin.renames}).visit(tree)
+    tree = _ToSync({**RENAMES, **twin.renames}, twin.prefixes).visit(tree)
     tree = _Bodies().visit(tree)
     ast.fix_missing_locations(tree)
     body = ast_comments.unparse(tree)
