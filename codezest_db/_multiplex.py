@@ -104,7 +104,7 @@ class Multiplexer:
     ) -> None:
         self.role, self.settings = role, settings
         self.checkout, self.checkin = checkout, checkin
-        self.limit = role.pool.max_size
+        self.limit: int = role.pool.max_size
         self.timeout: float = role.pool.timeout
         self.max_waiting: int = role.pool.max_waiting
         self.pending: deque[_Read] = deque()

@@ -28,11 +28,7 @@ from . import _config
 from ._pools import PoolState, Role, lost, pool_kwargs
 from ._query.execute import execute
 from ._query.statement import Params, Statement
-from .errors import (  # tools/async_to_sync.py: what is under `if ASYNC:` is not in pool.py
-    ConfigurationError,
-    ConnectionFailed,
-    from_psycopg,
-)
+from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 
 __all__ = ["close", "configure", "connection", "get_pool", "pool_stats", "run", "transaction"]
 Connection = psycopg.Connection[Any]

@@ -118,8 +118,9 @@ async def scenario(api: Any, q: Any, url: str, email: str) -> list[Any]:
     async with api.transaction() as conn:
         try:
             async with api.transaction(conn):  # a savepoint: its failure undoes only it
-                await q.auth.create_user(conn, email=other, password_hash="h", name="S", role="ADMIN")
-                await q.auth.create_user(conn, email=other, password_hash="h", name="S", role="ADMIN")
+                new = {"email": other, "password_hash": "h", "name": "S", "role": "ADMIN"}
+                await q.auth.create_user(conn, **new)
+                await q.auth.create_user(conn, **new)
         except errors.AlreadyExists as exc:
             out.append(("error", type(exc).__name__, exc.sqlstate))
         kept = await q.auth.get_user_by_email(conn, email=other)
