@@ -56,7 +56,7 @@ def test_a_stale_twin_is_seen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_transform_keeps_the_sync_branch_only() -> None:
     source = textwrap.dedent(
-        '''
+        """
         ASYNC: Final = True
 
         async def f(conn: AsyncConnection) -> int:
@@ -67,7 +67,7 @@ def test_the_transform_keeps_the_sync_branch_only() -> None:
             async with conn.transaction():
                 await conn.execute("x")
             return 1 if ASYNC else 2
-        '''
+        """
     )
     tree = async_to_sync._ToSync(async_to_sync.RENAMES).visit(ast.parse(source))
     assert ast.unparse(tree) == textwrap.dedent(
