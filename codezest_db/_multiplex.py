@@ -238,33 +238,9 @@ class Multiplexer:
     async def _pipelined(self, conn: AsyncConnection, batch: list[_Read]) -> None:
         self.batches += 1
         self.batched += len(batch)
-        sent: dict[_Read, Any] = {}  # each read sent, with its cursor
-        raised: list[psycopg.Error] = []  # the server's errors, in the order they came
-        cut: psycopg.Error | None = None  # the error that lost the connection
-        try:
-            async with conn.pipeline():
-                for req in batch:
-                    cur = conn.cursor(row_factory=req.stmt.row_factory)
-                    try:
-                        await cur.execute(req.stmt.sql, req.params, prepare=False)
-                    except psycopg.Error as exc:
-                        if lost(conn):
-                            raise
-                        if _client_side(exc):  # its parameters could not be sent: its own error
-                            req.settle(error=exc)
-                            continue
-                        raised.append(exc)  # an earlier read's (this one was queued)
-                    except Exception as exc:  # a value psycopg could not adapt: nothing was sent
-                        req.settle(error=exc)
-                        continue
-                    sent[req] = cur
-        except psycopg.Error as exc:
-            if lost(conn):
-                cut = exc
-            else:
-                raised.append(exc)
-        failed = []
-        for req in batch:  # sent or not: a lost connection may have cut the loop short
+        sent, raised, cut = await _send(conn, batch)
+        failed = []  # the reads without a result
+        for req in batch:  # sent or not: a lost connection may have cut the sending short
             if req.done:
                 continue
             got = sent.get(req)
@@ -276,19 +252,28 @@ class Multiplexer:
             else:
                 failed.append(req)
         if lost(conn):
-            for req in failed:
-                if req.retried:
-                    req.settle(error=cut or psycopg.OperationalError("connection lost"))
-                else:
-                    req.retried = True  # once, on a fresh connection: requeued, or looped
-                    self.retries += 1
-            self._requeue([r for r in failed if not r.done and not r.leads])
-            return
+            self._lost(failed, cut)
+        elif failed:
+            await self._skipped(conn, failed, raised)
+
+    def _lost(self, failed: list[_Read], cut: psycopg.Error | None) -> None:
+        """The batch lost its connection: each read without a result runs again, once."""
+        for req in failed:
+            if req.retried:
+                req.settle(error=cut or psycopg.OperationalError("connection lost"))
+            else:
+                req.retried = True  # once, on a fresh connection: requeued, or looped
+                self.retries += 1
+        self._requeue([r for r in failed if not r.done and not r.leads])
+
+    async def _skipped(
+        self, conn: AsyncConnection, failed: list[_Read], raised: list[psycopg.Error]
+    ) -> None:
+        """One transaction: the first read without a result failed, the others were skipped.
+
+        The skipped reads had not run: back to the head of the queue.
+        """
         raised = [exc for exc in raised if not isinstance(exc, psycopg.errors.PipelineAborted)]
-        if not failed:
-            return
-        # One transaction: the first read without a result failed, and the reads
-        # after it were skipped. They had not run: back to the queue.
         failing = failed.pop(0)
         if raised:
             failing.settle(error=raised[0])
@@ -303,6 +288,41 @@ class Multiplexer:
         for req in reversed(reads):
             if not req.abandoned:
                 self._enqueue(req, head=True)
+
+
+async def _send(
+    conn: AsyncConnection, batch: list[_Read]
+) -> tuple[dict[_Read, Any], list[psycopg.Error], psycopg.Error | None]:
+    """Send *batch* in one pipeline, one Sync, nothing prepared.
+
+    Returns each read sent with its cursor, the server's errors in the order
+    they came, and the error that lost the connection (if it was lost). A read
+    whose values cannot be sent is settled with its own error here.
+    """
+    sent: dict[_Read, Any] = {}
+    raised: list[psycopg.Error] = []
+    try:
+        async with conn.pipeline():
+            for req in batch:
+                cur = conn.cursor(row_factory=req.stmt.row_factory)
+                try:
+                    await cur.execute(req.stmt.sql, req.params, prepare=False)
+                except psycopg.Error as exc:
+                    if lost(conn):
+                        raise
+                    if _client_side(exc):  # its parameters could not be sent: its own error
+                        req.settle(error=exc)
+                        continue
+                    raised.append(exc)  # an earlier read's (this one was queued)
+                except Exception as exc:  # a value psycopg could not adapt: nothing was sent
+                    req.settle(error=exc)
+                    continue
+                sent[req] = cur
+    except psycopg.Error as exc:
+        if lost(conn):
+            return sent, raised, exc
+        raised.append(exc)
+    return sent, raised, None
 
 
 def _led(future: asyncio.Future[Any]) -> bool:
