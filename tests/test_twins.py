@@ -69,7 +69,7 @@ def test_the_transform_keeps_the_sync_branch_only() -> None:
             return 1 if ASYNC else 2
         """
     )
-    tree = async_to_sync._ToSync(async_to_sync.RENAMES).visit(ast.parse(source))
+    tree = async_to_sync._ToSync(async_to_sync.RENAMES, {}).visit(ast.parse(source))
     assert ast.unparse(tree) == textwrap.dedent(
         """\
         def f(conn: Connection) -> int:
@@ -147,7 +147,7 @@ async def scenario(api: Any, q: Any, url: str, email: str) -> list[Any]:
 def _sync_twin() -> Any:
     """`scenario` through the generator's own transform: its sync twin."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(scenario)))
-    tree = async_to_sync._ToSync(async_to_sync.RENAMES).visit(tree)
+    tree = async_to_sync._ToSync(async_to_sync.RENAMES, {}).visit(tree)
     ast.fix_missing_locations(tree)
     namespace: dict[str, Any] = {"Any": Any, "errors": errors}
     exec(compile(tree, __file__, "exec"), namespace)
