@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
-import inspect
 import os
 import shutil
 import subprocess
@@ -27,7 +25,6 @@ from codezest_db.testing import (
     IsolationBroken,
     TestServer,
     describe_server,
-    isolation,
     templates,
 )
 from tests.conftest import unique_email
@@ -310,53 +307,6 @@ def test_a_lost_connection_is_not_reported_as_a_leak(database_url: str) -> None:
     with pytest.raises(psycopg.OperationalError):
         conn.discard()  # the server rolled it back: nothing leaked
     assert conn.closed
-
-
-def test_the_sync_class_is_the_async_one_without_await() -> None:
-    """Line by line, until the sync twin is generated from the async one."""
-    names = {
-        "AsyncIsolatedConnection": "IsolatedConnection",
-        "AsyncConnection": "Connection",
-        "AsyncTransaction": "Transaction",
-        "AsyncIterator": "Iterator",
-        "asynccontextmanager": "contextmanager",
-    }
-
-    class Unasync(ast.NodeTransformer):
-        def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
-            fields = {name: getattr(node, name) for name in node._fields}
-            return self.generic_visit(ast.FunctionDef(**fields))
-
-        def visit_AsyncWith(self, node: ast.AsyncWith) -> ast.AST:
-            fields = {name: getattr(node, name) for name in node._fields}
-            return self.generic_visit(ast.With(**fields))
-
-        def visit_Await(self, node: ast.Await) -> ast.AST:
-            value: ast.AST = self.visit(node.value)
-            return value
-
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            return ast.Name(id=names.get(node.id, node.id), ctx=node.ctx)
-
-        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-            value = self.visit(node.value)
-            return ast.Attribute(value=value, attr=names.get(node.attr, node.attr), ctx=node.ctx)
-
-        def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
-            node.name = names.get(node.name, node.name)
-            return self.generic_visit(node)
-
-        def visit_Constant(self, node: ast.Constant) -> ast.AST:
-            if isinstance(node.value, str):
-                for old, new in names.items():
-                    node.value = node.value.replace(old, new)
-            return node
-
-    def tree(cls: type) -> ast.AST:
-        return ast.parse(inspect.getsource(cls))
-
-    generated = ast.dump(Unasync().visit(tree(isolation.AsyncIsolatedConnection)))
-    assert generated == ast.dump(tree(isolation.IsolatedConnection))
 
 
 def test_conn_and_aconn_share_the_configured_database(

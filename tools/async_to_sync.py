@@ -58,6 +58,8 @@ RENAMES = {
     "_factory_async": "_factory_sync",
     "AsyncConn": "Conn",
     "AsyncRun": "Run",
+    "AsyncTransaction": "Transaction",
+    "_isolation_async": "_isolation_sync",
 }
 
 
@@ -94,6 +96,7 @@ This module is the sync twin of `codezest_db.aio`, generated from it.
         "codezest_db/testing/_factories_sync.py",
         prefixes={"amake_": "make_"},
     ),
+    Twin("codezest_db/testing/_isolation_async.py", "codezest_db/testing/_isolation_sync.py"),
 ]
 
 
@@ -117,6 +120,11 @@ class _ToSync(ast.NodeTransformer):
         return self.visit_FunctionDef(new)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node.name = self._rename(node.name)
+        self.generic_visit(node)
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         node.name = self._rename(node.name)
         self.generic_visit(node)
         return node
