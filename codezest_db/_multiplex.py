@@ -319,6 +319,11 @@ async def _send(
                     continue
                 sent[req] = cur
     except psycopg.Error as exc:
+        if not lost(conn) and exc.sqlstate is None and not _aborted(exc):
+            # libpq's own complaint at the end of the pipeline ("cannot exit
+            # pipeline mode while busy"): the connection is in no known state.
+            # Close it: the reads without a result run again, as after a loss.
+            await conn.close()
         if lost(conn):
             return sent, raised, exc
         raised.append(exc)
@@ -336,6 +341,10 @@ def _led(future: asyncio.Future[Any]) -> bool:
 
 def _client_side(exc: psycopg.Error) -> bool:
     """Raised before the statement was queued (its parameters would not adapt)."""
-    return exc.sqlstate is None and not isinstance(
-        exc, psycopg.OperationalError | psycopg.errors.PipelineAborted
+    return (
+        exc.sqlstate is None and not isinstance(exc, psycopg.OperationalError) and not _aborted(exc)
     )
+
+
+def _aborted(exc: psycopg.Error) -> bool:
+    return isinstance(exc, psycopg.errors.PipelineAborted)

@@ -48,19 +48,31 @@ P = TypeVar("P")
 class Liveness:
     """When a pooled connection must be checked before it is handed out.
 
-    When each connection was last used well is kept here, by connection,
-    weakly: nothing of ours is set on psycopg's objects.
+    What is known of each connection is kept here, by connection, weakly:
+    nothing of ours is set on psycopg's objects. A connection given back in
+    good order counts as alive as of when it was *handed out*, not given back:
+    its server answered after that moment, but may have died since (a result
+    read after another connection was found dead must not make it look fresh).
     """
 
-    __slots__ = ("last_used", "suspect_since")
+    __slots__ = ("handed_out_at", "last_used", "suspect_since")
 
     def __init__(self) -> None:
         self.suspect_since = 0.0
         self.last_used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+        self.handed_out_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def used(self, conn: Any) -> None:
-        """Record that *conn* was just created or used successfully."""
+        """Record that *conn* was just created, or answered a check."""
         self.last_used[conn] = monotonic()
+
+    def handed_out(self, conn: Any) -> None:
+        """*conn* goes to a caller now."""
+        self.handed_out_at[conn] = monotonic()
+
+    def given_back(self, conn: Any) -> None:
+        """*conn* came back in good order: it was alive when it was handed out."""
+        self.last_used[conn] = self.handed_out_at.pop(conn, 0.0)
 
     def needs_check(self, conn: Any) -> bool:
         used = self.last_used.get(conn, 0.0)

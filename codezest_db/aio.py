@@ -145,6 +145,7 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
         while True:
             conn = await role.pool.getconn(max(deadline - monotonic(), 0.0))
             if await _alive(role, conn):
+                role.liveness.handed_out(conn)
                 return conn
     except BaseException as exc:
         _released(role)
@@ -171,6 +172,7 @@ async def _alive(role: Role[Pool], conn: AsyncConnection) -> bool:
         await conn.close()
         await role.pool.putconn(conn)  # the pool replaces a closed connection
         return False
+    role.liveness.used(conn)
     return True
 
 
@@ -188,7 +190,7 @@ async def _checkin(role: Role[Pool], conn: AsyncConnection) -> None:
         elif lost(conn):
             role.liveness.suspect_all()
         else:
-            role.liveness.used(conn)
+            role.liveness.given_back(conn)
         await role.pool.putconn(conn)
     finally:
         _released(role)

@@ -120,6 +120,7 @@ def _checkout(role: Role[Pool], timeout: float | None) -> Connection:
         while True:
             conn = role.pool.getconn(max(deadline - monotonic(), 0.0))
             if _alive(role, conn):
+                role.liveness.handed_out(conn)
                 return conn
     except BaseException as exc:
         _released(role)
@@ -146,6 +147,7 @@ def _alive(role: Role[Pool], conn: Connection) -> bool:
         conn.close()
         role.pool.putconn(conn)  # the pool replaces a closed connection
         return False
+    role.liveness.used(conn)
     return True
 
 
@@ -163,7 +165,7 @@ def _checkin(role: Role[Pool], conn: Connection) -> None:
         elif lost(conn):
             role.liveness.suspect_all()
         else:
-            role.liveness.used(conn)
+            role.liveness.given_back(conn)
         role.pool.putconn(conn)
     finally:
         _released(role)
