@@ -108,7 +108,12 @@ def test_the_dockerfile_installs_and_migrates_in_a_fresh_venv(
     purelib = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     (purelib / "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     (venv / "bin" / "dbmate").symlink_to(Path(migrate.dbmate_binary()))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "VIRTUAL_ENV")}
+    # PYTHONPATH (a checkout first on the path) would shadow the regular install checked below.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["PIP_NO_INDEX"] = "1"
     env["PIP_NO_BUILD_ISOLATION"] = "0"  # pip's inverted switch: 0 turns isolation off

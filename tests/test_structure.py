@@ -281,7 +281,7 @@ def test_the_plain_install_is_the_runtime_only(built_wheel: Path) -> None:
         metadata = Parser().parsestr(archive.read(meta_name).decode())
     requires = [r.replace(" ", "") for r in metadata.get_all("Requires-Dist") or []]
     runtime = sorted(r.split(";")[0].split(">")[0].split("<")[0] for r in requires if ";" not in r)
-    assert runtime == ["aiosql", "psycopg[binary,pool]", "pydantic"]
+    assert runtime == ["aiosql", "psycopg-pool", "psycopg[binary,pool]", "pydantic"]
     extras = set(metadata.get_all("Provides-Extra") or [])
     assert {"migrate", "embedded", "test", "dev"} <= extras
 
