@@ -12,9 +12,7 @@ hits all alike; medians over R rounds, in microseconds per call, and ratios:
 - a page of 1,000 rows of ``queries.activity.list_user_activity`` (explicit
   connection) against raw psycopg tuples, same SQL and parameters;
 - the same page against the naive way to get models:
-  ``[UserActivity.model_validate(dict(zip(names, row))) for row in rows]``;
-- the page fetched as tuples and validated at once by ``ModelRows.page``
-  against raw psycopg tuples.
+  ``[UserActivity.model_validate(dict(zip(names, row))) for row in rows]``.
 
 Every row of ours is a validated, frozen model. Each ratio is the median of the
 per-round ratios (a round's pair ran back to back, who goes first alternating),
@@ -35,11 +33,9 @@ from collections.abc import Callable
 
 import psycopg
 from _common import seed  # bench/, beside this script
-from psycopg.rows import tuple_row
 
 import codezest_db as db
 from codezest_db import migrate, queries
-from codezest_db._query.rows import model_row
 from codezest_db.models import UserActivity
 from codezest_db.tools.scratch import migrated_database
 
@@ -103,20 +99,12 @@ def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call,
     def our_page(i: int) -> object:
         return queries.activity.list_user_activity(conn, user_id=user_id, limit=PAGE)
 
-    page_rows = model_row(UserActivity)
-
-    def by_page(i: int) -> object:  # what fetch_all does once it validates the page at once
-        cur = conn.cursor(row_factory=tuple_row)
-        cur.execute(page_sql, page)
-        return page_rows.page(cur, cur.fetchall())
-
     assert len(our_page(0)) == PAGE, "the feed needs a full page"  # type: ignore[arg-type]
     return {
         "lookup, explicit connection": (raw_lookup, explicit),
         "lookup, pooled": (raw_held, pooled),
         f"page of {PAGE} rows": (raw_page, our_page),
         f"page of {PAGE}, vs naive validate": (naive_page, our_page),
-        f"page of {PAGE}, ModelRows.page": (raw_page, by_page),
     }
 
 
@@ -124,7 +112,6 @@ TARGETS = {
     "lookup, explicit connection": 1.05,
     "lookup, pooled": 1.2,
     f"page of {PAGE} rows": 1.2,
-    f"page of {PAGE}, ModelRows.page": 1.2,
 }
 
 

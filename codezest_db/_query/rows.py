@@ -5,8 +5,7 @@ factory of the caller's connection (a dict_row connection works too). The
 row factory of a query that returns rows is made once per query by
 `model_row`: each row is validated by the model's own pydantic validator,
 read as attributes of a named tuple of the columns rather than as a dict
-built per row, unless the model could tell the two apart. Its `ModelRows.page`
-validates a whole page of ``tuple_row`` tuples in one call. *prepare* is
+built per row, unless the model could tell the two apart. *prepare* is
 psycopg's: None lets psycopg prepare a statement after a few executions,
 False never prepares it (a ``plan: custom`` query).
 """
@@ -15,15 +14,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Sequence
-from itertools import repeat
 from typing import Any
 
 from psycopg import AsyncConnection, Connection
-from psycopg.rows import tuple_row
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from psycopg.rows import RowFactory, tuple_row
+from pydantic import BaseModel, ValidationError
 
 __all__ = [
-    "ModelRows",
     "afetch_all",
     "afetch_one",
     "afetch_value",
@@ -38,60 +35,23 @@ __all__ = [
 Params = dict[str, Any]
 
 
-def model_row(model: type[BaseModel]) -> ModelRows:
-    """The row factory of a query returning *model* rows: see `ModelRows`."""
-    return ModelRows(model)
-
-
-class ModelRows:
+def model_row(model: type[BaseModel]) -> RowFactory[Any]:
     """A psycopg row factory validating each row of one query into *model*.
-
-    Use it as ``conn.cursor(row_factory=rows)``: the rows do not depend on the
-    connection's own row factory. `page` validates a list of tuples fetched
-    with ``tuple_row`` in one call: the same models, the same error on a bad
-    row, less work per row.
 
     A query's result columns are fixed by its SQL, so their names are read
     from the first result and reused: building ``cursor.description`` on every
     call costs more than validating the row.
     """
+    validate = model.__pydantic_validator__.validate_python
+    makers: list[Callable[[Sequence[Any]], Any]] = []
 
-    __slots__ = ("_make", "_many", "_model", "_names", "_row_type")
+    def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
+        if not makers:
+            names = [column.name for column in cursor.description or ()]
+            makers.append(_maker(validate, names, _row_type(model, names)))
+        return makers[0]
 
-    def __init__(self, model: type[BaseModel]) -> None:
-        self._model = model
-        self._names: list[str] | None = None
-        self._row_type: type[tuple[Any, ...]] | None = None
-        self._make: Callable[[Sequence[Any]], Any] | None = None
-        self._many: Callable[..., list[Any]] | None = None
-
-    def __call__(self, cursor: Any) -> Callable[[Sequence[Any]], Any]:
-        return self._make or self._learn(cursor)
-
-    def page(self, cursor: Any, rows: list[Any]) -> list[Any]:
-        """The models of *rows*, tuples of the current result of *cursor*.
-
-        Raises pydantic's ValidationError of the first bad row, as the row
-        factory would.
-        """
-        make = self._make or self._learn(cursor)
-        if self._many is None:
-            self._many = TypeAdapter(list[self._model]).validate_python  # type: ignore[name-defined]
-        try:
-            if self._row_type is None:
-                dicts = list(map(dict, map(zip, repeat(self._names), rows)))  # type: ignore[arg-type]
-                return self._many(dicts)
-            return self._many(map(_new, repeat(self._row_type), rows), from_attributes=True)
-        except ValidationError:
-            return list(map(make, rows))  # the first bad row's own error
-
-    def _learn(self, cursor: Any) -> Callable[[Sequence[Any]], Any]:
-        names = [column.name for column in cursor.description or ()]
-        validate = self._model.__pydantic_validator__.validate_python
-        self._row_type = _row_type(self._model, names)
-        self._names = names
-        self._make = _maker(validate, names, self._row_type)
-        return self._make
+    return factory
 
 
 def _maker(
@@ -153,7 +113,7 @@ def _row_type(model: type[BaseModel], names: list[str]) -> type[tuple[Any, ...]]
         return None
     if any("validation_alias" in field for field in fields["fields"].values()):
         return None
-    try:
+    try:  # of this module: pydantic-core reads no attributes of a "collections" type
         return namedtuple("Row", names, module=__name__)
     except ValueError:  # a column name no tuple field can take
         return None
