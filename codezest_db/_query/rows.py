@@ -3,20 +3,22 @@
 The row factory of a query that returns rows is made once per query by
 `model_row`; the executors (`codezest_db._query.execute`) give it to each
 cursor they open, so results never depend on the row factory of the
-caller's connection (a dict_row connection works too).
+caller's connection (a dict_row connection works too). Each row is validated
+by the model's own pydantic validator, read as attributes of a named tuple
+of the columns rather than as a dict built per row, unless the model could
+tell the two apart.
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg.rows import RowFactory
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 __all__ = ["model_row"]
-
-Params = dict[str, Any]
 
 
 def model_row(model: type[BaseModel]) -> RowFactory[Any]:
@@ -32,11 +34,82 @@ def model_row(model: type[BaseModel]) -> RowFactory[Any]:
     def factory(cursor: Any) -> Callable[[Sequence[Any]], Any]:
         if not makers:
             names = [column.name for column in cursor.description or ()]
-
-            def make(values: Sequence[Any]) -> Any:
-                return validate(dict(zip(names, values)))  # noqa: B905 - same columns
-
-            makers.append(make)
+            makers.append(_maker(validate, names, _row_type(model, names)))
         return makers[0]
 
     return factory
+
+
+def _maker(
+    validate: Callable[..., Any], names: list[str], row_type: type[tuple[Any, ...]] | None
+) -> Callable[[Sequence[Any]], Any]:
+    def by_dict(values: Sequence[Any]) -> Any:
+        return validate(dict(zip(names, values)))  # noqa: B905 - same columns
+
+    if row_type is None:
+        return by_dict
+
+    def by_attributes(values: Sequence[Any]) -> Any:
+        try:
+            return validate(_new(row_type, values), from_attributes=True)
+        except ValidationError:
+            return by_dict(values)  # errors are the reference's own
+
+    return by_attributes
+
+
+_new = tuple.__new__
+
+# What from_attributes changes beyond the row itself: nested models, dataclasses
+# and tagged unions would also read objects' attributes; a definition may be one.
+_NESTED = frozenset(
+    {
+        "model",
+        "model-fields",
+        "dataclass",
+        "dataclass-args",
+        "typed-dict",
+        "tagged-union",
+        "arguments",
+        "call",
+        "definitions",
+        "definition-ref",
+    }
+)
+
+
+def _row_type(model: type[BaseModel], names: list[str]) -> type[tuple[Any, ...]] | None:
+    """A named tuple of *names* that *model* validates as ``dict(zip(names, row))``, or None.
+
+    The reference is the model's own validator on a dict per row. Read as
+    attributes (``from_attributes``), a named tuple of the columns gives the
+    same models without a dict per row, provided nothing can tell: no model
+    validator sees the raw row (its schema is a bare model over its fields),
+    no custom ``__init__``, no validation alias, every column a field (an extra
+    attribute would be ignored where an extra key is checked), and no field
+    holding a nested model. Otherwise None: the dict it is.
+    """
+    schema: Any = model.__pydantic_core_schema__
+    if schema.get("type") != "model" or schema.get("custom_init") or schema.get("root_model"):
+        return None
+    fields = schema["schema"]
+    if fields.get("type") != "model-fields" or _nests(list(fields["fields"].values())):
+        return None
+    if len(set(names)) != len(names) or not set(names) <= set(fields["fields"]):
+        return None
+    if any("validation_alias" in field for field in fields["fields"].values()):
+        return None
+    try:  # of this module: pydantic-core reads no attributes of a "collections" type
+        return namedtuple("Row", names, module=__name__)
+    except ValueError:  # a column name no tuple field can take
+        return None
+
+
+def _nests(schema: Any) -> bool:
+    if isinstance(schema, dict):
+        if isinstance(kind := schema.get("type"), str) and kind in _NESTED:
+            return True
+        return any(_nests(value) for value in schema.values())
+    if isinstance(schema, list | tuple):
+        return any(_nests(value) for value in schema)
+    return False
