@@ -66,9 +66,18 @@ class Liveness:
         """Record that *conn* was just created, or answered a check."""
         self.last_used[conn] = monotonic()
 
-    def handed_out(self, conn: Any) -> None:
-        """*conn* goes to a caller now."""
-        self.handed_out_at[conn] = monotonic()
+    def hand_out(self, conn: Any) -> bool:
+        """*conn* goes to a caller now, if it needs no check first (else False: check it)."""
+        now = monotonic()
+        used = self.last_used.get(conn, 0.0)
+        if used <= self.suspect_since or now - used > CHECK_AFTER_IDLE:
+            return False
+        self.handed_out_at[conn] = now
+        return True
+
+    def checked(self, conn: Any) -> None:
+        """*conn* answered a check: it goes to a caller now."""
+        self.last_used[conn] = self.handed_out_at[conn] = monotonic()
 
     def given_back(self, conn: Any) -> None:
         """*conn* came back in good order: it was alive when it was handed out."""

@@ -139,14 +139,17 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
 async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
     """A live connection of *role*'s pool; raises ConnectionFailed when none comes in time."""
     wait = role.pool.timeout if timeout is None else timeout
-    deadline = monotonic() + wait
     _claimed(role)
     try:
-        while True:
+        conn = await role.pool.getconn(wait)
+        if role.liveness.hand_out(conn):
+            return conn
+        deadline = monotonic() + wait
+        while not await _alive(role, conn):
             conn = await role.pool.getconn(max(deadline - monotonic(), 0.0))
-            if await _alive(role, conn):
-                role.liveness.handed_out(conn)
+            if role.liveness.hand_out(conn):
                 return conn
+        return conn
     except BaseException as exc:
         _released(role)
         if isinstance(exc, PoolTimeout):
@@ -157,14 +160,12 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
 
 
 async def _alive(role: Role[Pool], conn: AsyncConnection) -> bool:
-    """Whether *conn* may be handed out; a dead one is given back, closed, to be replaced.
+    """Whether *conn* answers a check; a dead one is given back, closed, to be replaced.
 
     (Not psycopg_pool's ``check=``: it backs off between failed checks, so a
     restart that killed every idle connection would cost seconds, not one
     quick failed check per connection.)
     """
-    if not role.liveness.needs_check(conn):
-        return True
     try:
         await conn.execute("")
     except psycopg.Error:
@@ -172,7 +173,7 @@ async def _alive(role: Role[Pool], conn: AsyncConnection) -> bool:
         await conn.close()
         await role.pool.putconn(conn)  # the pool replaces a closed connection
         return False
-    role.liveness.used(conn)
+    role.liveness.checked(conn)
     return True
 
 
@@ -185,12 +186,10 @@ async def _checkin(role: Role[Pool], conn: AsyncConnection) -> None:
                 await conn.set_autocommit(True)
             except psycopg.Error:
                 await conn.close()  # unusable: the pool replaces it
-        if conn.closed and not conn.broken:
-            pass  # closed on purpose (a batch cut short): no sign of a dead server
-        elif lost(conn):
-            role.liveness.suspect_all()
-        else:
+        if not lost(conn):
             role.liveness.given_back(conn)
+        elif conn.broken or not conn.closed:  # (closed on purpose, a batch cut short: no sign)
+            role.liveness.suspect_all()
         await role.pool.putconn(conn)
     finally:
         _released(role)

@@ -13,7 +13,6 @@ is configured. Every call is observed (`codezest_db._query.observe`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
 import psycopg
@@ -24,7 +23,7 @@ from .execute import execute
 from .observe import observed, observing
 from .params import ParamCheck
 from .parse import QuerySpec
-from .statement import Run, statement
+from .statement import Params, Run, statement
 
 __all__ = ["make_query"]
 
@@ -42,12 +41,22 @@ def make_query(
                 f"{spec.qualname}: conn must be a psycopg {Connection.__name__}, got {conn!r}"
             )
         params = check(params)
-        with observed(spec) if observing() else nullcontext():
-            try:
-                if conn is None:
-                    return run(stmt, params)
-                return execute(conn, stmt, params)
-            except psycopg.Error as exc:
-                raise from_psycopg(exc) from exc
+        if observing():
+            with observed(spec):
+                return send(conn, params)
+        try:  # as send() does, without a coroutine more on the common path
+            if conn is None:
+                return run(stmt, params)
+            return execute(conn, stmt, params)
+        except psycopg.Error as exc:
+            raise from_psycopg(exc) from exc
+
+    def send(conn: Connection[Any] | None, params: Params) -> Any:
+        try:
+            if conn is None:
+                return run(stmt, params)
+            return execute(conn, stmt, params)
+        except psycopg.Error as exc:
+            raise from_psycopg(exc) from exc
 
     return query

@@ -11,7 +11,6 @@ is configured. Every call is observed (`codezest_db._query.observe`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any
 
 import psycopg
@@ -22,7 +21,7 @@ from .execute_async import execute
 from .observe import observed, observing
 from .params import ParamCheck
 from .parse import QuerySpec
-from .statement import AsyncRun, statement
+from .statement import AsyncRun, Params, statement
 
 __all__ = ["make_query"]
 
@@ -40,12 +39,22 @@ def make_query(
                 f"{spec.qualname}: conn must be a psycopg {AsyncConnection.__name__}, got {conn!r}"
             )
         params = check(params)
-        with observed(spec) if observing() else nullcontext():
-            try:
-                if conn is None:
-                    return await run(stmt, params)
-                return await execute(conn, stmt, params)
-            except psycopg.Error as exc:
-                raise from_psycopg(exc) from exc
+        if observing():
+            with observed(spec):
+                return await send(conn, params)
+        try:  # as send() does, without a coroutine more on the common path
+            if conn is None:
+                return await run(stmt, params)
+            return await execute(conn, stmt, params)
+        except psycopg.Error as exc:
+            raise from_psycopg(exc) from exc
+
+    async def send(conn: AsyncConnection[Any] | None, params: Params) -> Any:
+        try:
+            if conn is None:
+                return await run(stmt, params)
+            return await execute(conn, stmt, params)
+        except psycopg.Error as exc:
+            raise from_psycopg(exc) from exc
 
     return query
