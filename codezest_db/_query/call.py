@@ -8,6 +8,12 @@ caller's transaction. A call without one goes to the pool's ``run``
 (`codezest_db.pool.run` or `codezest_db.aio.run`): one autocommit statement on
 a borrowed connection, on the replica when the SQL only reads and a replica
 is configured. Every call is observed (`codezest_db._query.observe`).
+
+Values are checked before anything is sent (`codezest_db._query.params`);
+what psycopg still raises adapting one that is not its own error (a
+UnicodeEncodeError, RecursionError, OverflowError, or a TypeError or ValueError
+of a JSON ``dumps``) becomes InvalidValue here, the original as ``__cause__``,
+also for a read that failed alone in an asyncio batch.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from psycopg import Connection
 from ..errors import from_psycopg
 from .execute import execute
 from .observe import observed, observing
-from .params import ParamCheck
+from .params import UNSENT, ParamCheck, unsent
 from .parse import QuerySpec
 from .statement import Params, Run, statement
 
@@ -50,6 +56,10 @@ def make_query(
             return execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
+        except UNSENT as exc:
+            if (error := unsent(spec.qualname, exc, python=python is not None)) is None:
+                raise
+            raise error from exc
 
     def send(conn: Connection[Any] | None, params: Params) -> Any:
         try:
@@ -58,5 +68,9 @@ def make_query(
             return execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
+        except UNSENT as exc:
+            if (error := unsent(spec.qualname, exc, python=python is not None)) is None:
+                raise
+            raise error from exc
 
     return query

@@ -6,6 +6,12 @@ caller's transaction. A call without one goes to the pool's ``run``
 (`codezest_db.pool.run` or `codezest_db.aio.run`): one autocommit statement on
 a borrowed connection, on the replica when the SQL only reads and a replica
 is configured. Every call is observed (`codezest_db._query.observe`).
+
+Values are checked before anything is sent (`codezest_db._query.params`);
+what psycopg still raises adapting one that is not its own error (a
+UnicodeEncodeError, RecursionError, OverflowError, or a TypeError or ValueError
+of a JSON ``dumps``) becomes InvalidValue here, the original as ``__cause__``,
+also for a read that failed alone in an asyncio batch.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from psycopg import AsyncConnection
 from ..errors import from_psycopg
 from .execute_async import execute
 from .observe import observed, observing
-from .params import ParamCheck
+from .params import UNSENT, ParamCheck, unsent
 from .parse import QuerySpec
 from .statement import AsyncRun, Params, statement
 
@@ -48,6 +54,10 @@ def make_query(
             return await execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
+        except UNSENT as exc:
+            if (error := unsent(spec.qualname, exc, python=python is not None)) is None:
+                raise
+            raise error from exc
 
     async def send(conn: AsyncConnection[Any] | None, params: Params) -> Any:
         try:
@@ -56,5 +66,9 @@ def make_query(
             return await execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
+        except UNSENT as exc:
+            if (error := unsent(spec.qualname, exc, python=python is not None)) is None:
+                raise
+            raise error from exc
 
     return query

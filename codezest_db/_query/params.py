@@ -13,12 +13,32 @@ bool for a number, no list, dict or number where text is expected, None only
 for a parameter the signature marks ``X | None``, an enum label that exists,
 a uuid that parses; text at most `MAX_TEXT` characters, anything else
 written as a string at most `MAX_SCALAR`.
+
+Every value is checked before anything is sent, typed in the signatures or
+not: text (a str anywhere, also inside a list or a JSON value) must encode as
+UTF-8 (a lone surrogate such as ``"\\ud800"`` is refused) and hold at most
+`MAX_TEXT` characters. A JSON value (a dict, a pydantic model, or the object
+of a ``Jsonb``/``Json`` without a ``dumps`` of its own) is walked without
+recursion and rebuilt by one rule, the one of pydantic's
+``model_dump(mode="json")``, so a model and a dict holding the same data send
+the same JSON: a datetime, date or time becomes its ISO 8601 text, a
+timedelta its ISO 8601 duration, a UUID and a Decimal their text, an enum
+member its value, a tuple a list, a model its ``model_dump(mode="json")``
+(by the model's own config: pydantic writes a NaN there as null, bytes as
+text), then checked like a dict. Refused: a key that is not a str, text
+holding NUL (jsonb cannot store ``\\u0000``), a NaN or infinite float, an integer of more than
+about `MAX_SCALAR` digits, anything else JSON cannot carry (bytes, a set,
+...), nesting deeper than `MAX_JSON_DEPTH`, or more than `MAX_JSON` in all
+(characters of its text plus one per item). A list (a PostgreSQL array) is
+walked for its text the same way, nested at most `MAX_JSON_DEPTH`. All of it
+runs in time linear in the value and bounded by those limits.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -26,15 +46,28 @@ from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Json, Jsonb
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 
-from ..errors import InvalidParameters, InvalidValue
+from ..errors import DatabaseError, InvalidParameters, InvalidValue
 from . import signatures
 
-__all__ = ["MAX_SCALAR", "MAX_TEXT", "ParamCheck", "checker"]
+__all__ = [
+    "MAX_JSON",
+    "MAX_JSON_DEPTH",
+    "MAX_SCALAR",
+    "MAX_TEXT",
+    "ParamCheck",
+    "checker",
+    "json_value",
+    "unsent",
+]
 
 MAX_TEXT = 1024 * 1024  # characters of one text parameter
 MAX_SCALAR = 1024  # characters of a uuid, number, enum, address or time written as text
+MAX_JSON_DEPTH = 64  # levels of nested objects and arrays in one JSON value (or list)
+MAX_JSON = MAX_TEXT  # characters of text (keys and strings) plus items, in one JSON value
+_MAX_INT_BITS = 3401  # 2**3401 has 1,024 digits: a larger integer is refused in JSON
 
 Check = Callable[[str, str, Any], None]
 
@@ -52,6 +85,27 @@ def _shown(value: Any) -> str:
 
 def _refuse(query: str, name: str, expected: str, value: Any) -> InvalidValue:
     return InvalidValue(f"{query}: parameter {name} expects {expected}, got {_shown(value)}")
+
+
+def _check_str(query: str, name: str, value: str, where: str = "") -> None:
+    """Refuse text that UTF-8 cannot carry (a lone surrogate) or longer than MAX_TEXT.
+
+    Never shows the text itself: only its size and where the bad character is.
+    """
+    if len(value) > MAX_TEXT:
+        raise InvalidValue(
+            f"{query}: parameter {name}{where} expects text of at most {MAX_TEXT} characters,"
+            f" got str of {len(value)} characters"
+        )
+    if value.isascii():  # O(1) in CPython: the common case costs nothing more
+        return
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise InvalidValue(
+            f"{query}: parameter {name}{where} holds text UTF-8 cannot encode"
+            f" (a lone surrogate at character {exc.start} of {len(value)})"
+        ) from None
 
 
 def _exact(expected: str, *types: type, longest: int = MAX_SCALAR, parse: Any = None) -> Check:
@@ -78,8 +132,7 @@ def _text(query: str, name: str, value: Any) -> None:
         if isinstance(value, str):  # a str subclass, e.g. a StrEnum member
             return
         raise _refuse(query, name, "text (str)", value)
-    if len(value) > MAX_TEXT:
-        raise _refuse(query, name, f"text of at most {MAX_TEXT} characters", value)
+    _check_str(query, name, value)
 
 
 def _json(query: str, name: str, value: Any) -> None:
@@ -197,10 +250,15 @@ class ParamCheck:
             given = self._complete(given)
         if self.types is not None:
             self.types(given)
-        for value in given.values():
-            if type(value) not in _PLAIN:
-                return _adapt(given)
-        return given
+        plain = True
+        for name, value in given.items():
+            kind = type(value)
+            if kind is str:
+                if len(value) > MAX_TEXT or not value.isascii():
+                    _check_str(self.qualname, name, value)
+            elif kind not in _PLAIN:
+                plain = False
+        return given if plain else _adapt(self.qualname, given)
 
     def _complete(self, given: dict[str, Any]) -> dict[str, Any]:
         missing = sorted(self.required - given.keys())
@@ -218,14 +276,221 @@ class ParamCheck:
         return {**self.defaults, **given}
 
 
-def _adapt(params: dict[str, Any]) -> dict[str, Any]:
+def _adapt(query: str, params: dict[str, Any]) -> dict[str, Any]:
     # A dict is always a json object here; lists stay lists (PostgreSQL arrays).
     adapted = dict(params)
-    for key, value in params.items():
+    for name, value in params.items():
         if type(value) in _PLAIN:
             continue
-        if isinstance(value, dict):
-            adapted[key] = Jsonb(value)
-        elif isinstance(value, BaseModel):
-            adapted[key] = Jsonb(value.model_dump(mode="json"))
+        if isinstance(value, dict | BaseModel):
+            adapted[name] = Jsonb(json_value(query, name, value))
+        elif isinstance(value, Json | Jsonb):
+            if value.dumps is None:  # a dumps of the caller's own is theirs to answer for
+                adapted[name] = type(value)(json_value(query, name, value.obj))
+        elif isinstance(value, list | tuple):
+            _check_list(query, name, value)
+        elif isinstance(value, str):  # a str subclass (a StrEnum member)
+            _check_str(query, name, value)
     return adapted
+
+
+class _Path:
+    """Where a value sits in a JSON value: built as the walk goes, shown only on refusal."""
+
+    __slots__ = ("key", "parent")
+
+    def __init__(self, parent: _Path | None, key: Any) -> None:
+        self.parent, self.key = parent, key
+
+    def child(self, key: Any) -> _Path:
+        return _Path(self, key)
+
+    def __str__(self) -> str:
+        keys: list[Any] = []
+        node: _Path | None = self
+        while node is not None:
+            keys.append(node.key)
+            node = node.parent
+        shown = []
+        for key in reversed(keys[:-2]):  # the last two: the root and the value's slot in it
+            if isinstance(key, int):
+                shown.append(f"[{key}]")
+            else:
+                text = key if len(key) <= 40 else f"{key[:40]}…"
+                shown.append(f"[{text.encode(errors='backslashreplace').decode()!r}]")
+        if len(shown) > 8:  # the innermost keys say where; the message stays short
+            shown = ["…", *shown[-8:]]
+        return " at $" + "".join(shown)
+
+
+# Leaves converted by pydantic's own rule for model_dump(mode="json").
+_CONVERTED = (datetime, date, time, timedelta, UUID, Decimal)
+
+
+def json_value(query: str, name: str, value: Any) -> Any:
+    """*value* as JSON can carry it, by pydantic's ``mode="json"`` rule; or InvalidValue.
+
+    Iterative (a 100,000-deep value is refused, never a RecursionError), one
+    visit per item, and at most `MAX_JSON` items and characters: linear in the
+    value and bounded by the limits.
+    """
+    size = 0
+    root: list[Any] = []
+    # Each entry: the (key, item) pairs still to visit, the container they go
+    # to, its depth, and where it sits.
+    stack: list[tuple[Iterator[tuple[Any, Any]], Any, int, _Path]] = [
+        (iter([(0, value)]), root, 0, _Path(None, "$"))
+    ]
+
+    def refuse(why: str, path: _Path) -> InvalidValue:
+        return InvalidValue(f"{query}: parameter {name} (JSON) {why}{path}")
+
+    while stack:
+        items, target, depth, path = stack[-1]
+        for key, item in items:
+            size += 1
+            if type(target) is dict:
+                if type(key) is not str:
+                    raise refuse(f"has a key of type {type(key).__name__}, not str", path)
+                size += len(key)
+                if not key.isascii():
+                    _check_str(query, name, key, f" (a JSON key{path})")
+                if "\x00" in key:
+                    raise refuse("has a key holding NUL (\\u0000), which jsonb cannot store", path)
+            kind = type(item)
+            if kind is str:
+                size += len(item)
+                if not item.isascii() and size <= MAX_JSON:
+                    _check_str(query, name, item, f" (JSON{path.child(key)})")
+                if "\x00" in item:
+                    raise refuse(
+                        "has text holding NUL (\\u0000), which jsonb cannot store", path.child(key)
+                    )
+            elif kind is int:
+                if item.bit_length() > _MAX_INT_BITS:
+                    raise refuse("has an integer of more than 1,024 digits", path.child(key))
+            elif kind is float:
+                if not math.isfinite(item):
+                    raise refuse(f"has {item!r}, which JSON cannot carry", path.child(key))
+            elif kind is not bool and item is not None:
+                item = _leaf(item)
+                if item is _REFUSED:
+                    why = (
+                        "pydantic cannot dump"
+                        if isinstance(item, BaseModel)
+                        else "JSON cannot carry"
+                    )
+                    raise refuse(f"has a {kind.__name__}, which {why}", path.child(key))
+                if type(item) is dict or type(item) is list:
+                    if depth >= MAX_JSON_DEPTH:
+                        raise refuse(f"nests deeper than {MAX_JSON_DEPTH} levels", path)
+                    child: Any = {} if type(item) is dict else []
+                    pairs = iter(item.items()) if type(item) is dict else enumerate(item)
+                    _put(target, key, child)
+                    stack.append((pairs, child, depth + 1, path.child(key)))
+                    break  # the child's items first; this container's resume after
+                if type(item) is str:
+                    size += len(item)
+                    if not item.isascii() and size <= MAX_JSON:
+                        _check_str(query, name, item, f" (JSON{path.child(key)})")
+                    if "\x00" in item:
+                        raise refuse("has text holding NUL (\\u0000)", path.child(key))
+            if size > MAX_JSON:
+                raise refuse(f"holds more than {MAX_JSON} characters and items", _Path(None, "$"))
+            _put(target, key, item)
+        else:
+            stack.pop()
+    return root[0]
+
+
+_REFUSED: Any = object()
+
+
+def _put(target: Any, key: Any, item: Any) -> None:
+    if type(target) is list:
+        target.append(item)
+    else:
+        target[key] = item
+
+
+def _leaf(item: Any) -> Any:
+    """A value of a JSON container that is not a plain scalar: converted, or _REFUSED."""
+    kind = type(item)
+    if kind is dict or kind is list:
+        return item
+    if kind is tuple:
+        return list(item)
+    if isinstance(item, Enum):
+        return None if item.value is None else _leaf(item.value)
+    if isinstance(item, str):  # a subclass: its text
+        return str.__str__(item)
+    if isinstance(item, bool):
+        return bool(item)
+    if isinstance(item, int):
+        return int(item) if item.bit_length() <= _MAX_INT_BITS else _REFUSED
+    if isinstance(item, float):
+        return float(item) if math.isfinite(item) else _REFUSED
+    if isinstance(item, _CONVERTED):
+        return to_jsonable_python(item)
+    if isinstance(item, BaseModel):
+        try:
+            return item.model_dump(mode="json")
+        except (ValueError, TypeError, RecursionError):  # pydantic's "depth exceeded", ...
+            return _REFUSED
+    if isinstance(item, dict):  # a subclass
+        return dict(item)
+    if isinstance(item, list | tuple):
+        return list(item)
+    return _REFUSED
+
+
+def _check_list(query: str, name: str, value: list[Any] | tuple[Any, ...]) -> None:
+    """Check the text of a list (a PostgreSQL array, or rows of a Python query), iteratively.
+
+    Its items are not converted; text inside nested lists, tuples and dicts
+    must encode, and nesting is at most MAX_JSON_DEPTH.
+    """
+    stack: list[tuple[Iterator[Any], int]] = [(iter(value), 1)]
+    while stack:
+        items, depth = stack[-1]
+        for item in items:
+            kind = type(item)
+            if kind is str:
+                if len(item) > MAX_TEXT or not item.isascii():
+                    _check_str(query, name, item, " (an item of the list)")
+            elif kind in _PLAIN:
+                pass
+            elif isinstance(item, list | tuple | dict):
+                if depth >= MAX_JSON_DEPTH:
+                    raise InvalidValue(
+                        f"{query}: parameter {name} nests deeper than {MAX_JSON_DEPTH} levels"
+                    )
+                inner = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+                stack.append((iter(inner), depth + 1))
+                break
+            elif isinstance(item, str):
+                _check_str(query, name, item, " (an item of the list)")
+        else:
+            stack.pop()
+
+
+# What psycopg may raise, beside its own errors, adapting a value it was given
+# (json.dumps of a caller's own dumps, a str the client encoding cannot take,
+# a nesting too deep for its dumpers, a number out of range).
+UNSENT = (UnicodeError, RecursionError, OverflowError, TypeError, ValueError)
+
+
+def unsent(query: str, exc: BaseException, *, python: bool = False) -> InvalidValue | None:
+    """The InvalidValue for *exc* (one of `UNSENT`) if adapting a value raised it, else None.
+
+    Not ours to map: our own errors, a row a model refused (ValidationError),
+    a result the client cannot decode, and a TypeError or ValueError of a
+    query written in Python (*python*), which are its own.
+    """
+    if isinstance(exc, DatabaseError | ValidationError | UnicodeDecodeError):
+        return None
+    if python and isinstance(exc, TypeError | ValueError) and not isinstance(exc, UnicodeError):
+        return None
+    text = str(exc)
+    text = text if len(text) <= 200 else f"{text[:200]}…"
+    return InvalidValue(f"{query}: a value could not be sent ({type(exc).__name__}: {text})")
