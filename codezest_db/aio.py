@@ -19,6 +19,8 @@ connection busy are batched (`codezest_db._multiplex`).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +52,7 @@ AsyncConnection = psycopg.AsyncConnection[Any]
 Pool = AsyncConnectionPool[AsyncConnection]
 
 _state: PoolState[Pool] = PoolState("codezest-aio" if ASYNC else "codezest")
+_EXIT_TIMEOUT = 2.0  # seconds for a pool's workers to stop when the program ends
 
 
 def configure(
@@ -104,6 +107,8 @@ async def _role(replica: bool) -> Role[Pool]:
             _state.primary = _new(settings, "primary")
             _state.replica = _new(settings, "replica") if settings.replica_url else None
             _state.settings, _state.owner = settings, owner
+            if ASYNC:
+                _close_at_loop_end(owner)
         role = _state.replica if replica else _state.primary
     if role is None:
         raise ConfigurationError("no replica configured: pass replica_url to configure")
@@ -302,4 +307,42 @@ if ASYNC:
             for pool in pools:
                 asyncio.run_coroutine_threadsafe(pool.close(), owner)
 
+    # One task per event loop that holds pools, kept here (asyncio keeps only a weak
+    # reference to a task): it waits until it is cancelled, which asyncio.run does to
+    # every task when its main coroutine ends, and then closes that loop's pools.
+    # psycopg_pool's workers catch CancelledError (psycopg issue 737): a worker
+    # cancelled in the middle of a task goes back to its queue and waits there
+    # forever, so asyncio.run would never end; closing the pool sends each worker
+    # the message that stops it.
+    _guards: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def _close_at_loop_end(loop: asyncio.AbstractEventLoop) -> None:
+        guard = _guards.get(loop)
+        if guard is None or guard.done():
+            guard = loop.create_task(_close_when_cancelled(loop), name="codezest-aio-close")
+            _guards[loop] = guard
+            guard.add_done_callback(lambda _: _guards.pop(loop, None))
+
+    async def _close_when_cancelled(loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            await loop.create_future()  # never resolved: ends when the task is cancelled
+        finally:
+            if _state.owner is loop:
+                for pool in _state.take():
+                    # close() may itself end in the CancelledError of a worker
+                    # cancelled with the rest: its workers were told to stop by then.
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await pool.close(timeout=_EXIT_TIMEOUT)
+
     queries: AsyncQueries = cast("AsyncQueries", Queries(run, asyncio=True))
+else:
+
+    def _close_at_exit() -> None:
+        """At interpreter exit: close this process's pools (a forked child's are its parent's)."""
+        owner = _state.owner
+        pools = _state.take()
+        if owner == os.getpid():
+            for pool in pools:
+                pool.close(timeout=_EXIT_TIMEOUT)
+
+    atexit.register(_close_at_exit)

@@ -14,6 +14,7 @@ This module is the sync twin of `codezest_db.aio`, generated from it.
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ __all__ = ["close", "configure", "connection", "get_pool", "pool_stats", "run", 
 Connection = psycopg.Connection[Any]
 Pool = ConnectionPool[Connection]
 _state: PoolState[Pool] = PoolState("codezest")
+_EXIT_TIMEOUT = 2.0  # seconds for a pool's workers to stop when the program ends
 
 
 def configure(
@@ -256,3 +258,15 @@ def close() -> None:
     """
     for pool in _state.take():
         pool.close()
+
+
+def _close_at_exit() -> None:
+    """At interpreter exit: close this process's pools (a forked child's are its parent's)."""
+    owner = _state.owner
+    pools = _state.take()
+    if owner == os.getpid():
+        for pool in pools:
+            pool.close(timeout=_EXIT_TIMEOUT)
+
+
+atexit.register(_close_at_exit)
