@@ -9,7 +9,7 @@ import psycopg
 from psycopg import pq
 
 from . import _env
-from .errors import ConfigurationError, ConnectionFailed, redact_url
+from .errors import ConfigurationError, ConnectionFailed, from_psycopg, redact_url
 
 # Options of psycopg_pool's pools; any other option is a libpq connection
 # parameter (application_name, sslmode, ...).
@@ -155,10 +155,55 @@ def _check_url(url: str, name: str) -> None:
         raise ConfigurationError(f"{name} is not a valid PostgreSQL URL: {redact_url(url)}")
 
 
-def timed_out(settings: Settings | None, timeout: float, exc: Exception) -> ConnectionFailed:
-    """The error for a pool (of *settings*, else ``$DATABASE_URL``) out of time."""
+def timed_out(
+    settings: Settings | None, timeout: float, exc: Exception, *reasons: psycopg.Error
+) -> ConnectionFailed:
+    """The error for a pool (of *settings*, else ``$DATABASE_URL``) out of time.
+
+    *reasons*: what direct connection attempts said meanwhile; the last is named.
+    """
     target = (settings or resolve(None)).target
-    return ConnectionFailed(f"no connection to {target} within {timeout:g}s: {exc}")
+    message = f"no connection to {target} within {timeout:g}s: {exc}"
+    if reasons:
+        message = f"{message}; last error: {from_psycopg(reasons[-1])}"
+    return ConnectionFailed(message)
+
+
+# The server's and libpq's wording (not translated by libpq; a server with
+# translated messages gives no match, and its failures are treated as transient:
+# retried until the pool timeout, and named then).
+_PERMANENT = (
+    "does not exist",  # database "x" (3D000) or role "x" (28000) does not exist
+    "authentication failed",  # password (28P01), ident, peer, ...
+    "no pg_hba.conf entry",  # 28000
+    "no password supplied",
+    "is not permitted to log in",  # a role without LOGIN
+    "permission denied for database",  # no CONNECT privilege (42501)
+    "could not translate host name",  # libpq: no such host
+    "failed to resolve host",  # psycopg's own resolution: no such host ...
+)
+_TRANSIENT = ("temporary failure",)  # ... unless the resolver itself failed
+
+
+def permanent(exc: psycopg.Error) -> bool:
+    """Whether a failed connection attempt would fail again the same way (not worth waiting)."""
+    text = str(exc).lower()
+    return any(m in text for m in _PERMANENT) and not any(m in text for m in _TRANSIENT)
+
+
+def refused(target: str, exc: psycopg.Error) -> ConnectionFailed:
+    """The error for a connection refused for good: the server's reason, redacted."""
+    error = ConnectionFailed(f"cannot connect to {target}: {from_psycopg(exc)}")
+    error.sqlstate = exc.sqlstate
+    return error
+
+
+def connect_timeout(kwargs: dict[str, Any]) -> float:
+    """The connect_timeout of connection arguments, in seconds (libpq's default: none)."""
+    try:
+        return float(kwargs.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)) or float("inf")
+    except (TypeError, ValueError):
+        return float(DEFAULT_CONNECT_TIMEOUT)
 
 
 def _libpq_keywords() -> frozenset[str]:

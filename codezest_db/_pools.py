@@ -136,6 +136,10 @@ class Role(Generic[P]):
     liveness: Liveness = field(default_factory=Liveness)
     busy: int = 0  # connections claimed and not given back (asyncio: when reads batch)
     batcher: Any = None  # asyncio: the `codezest_db._multiplex.Multiplexer` of its reads
+    # How to make one connection as the pool does, to learn why it cannot (`aio._probe`).
+    connect_args: tuple[str, dict[str, Any]] = ("", {})
+    target: str = ""  # where it connects, for messages (no password)
+    probe_after: float = float(_config.DEFAULT_CONNECT_TIMEOUT)  # seconds of waiting first
 
 
 @dataclass

@@ -135,7 +135,11 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     async def configured(conn: AsyncConnection) -> None:  # a new connection: alive
         liveness.used(conn)
 
-    role.pool = AsyncConnectionPool(**pool_kwargs(settings, name, replica), configure=configured)
+    arguments = pool_kwargs(settings, name, replica)
+    role.connect_args = (arguments["conninfo"], arguments["kwargs"])
+    role.target = settings.replica_target if replica else settings.target
+    role.probe_after = _config.connect_timeout(arguments["kwargs"])
+    role.pool = AsyncConnectionPool(**arguments, configure=configured)
     if ASYNC and settings.batches_reads and Multiplexer.supported():
         role.batcher = Multiplexer(role, settings, _checkout, _checkin)
     return role
@@ -145,8 +149,17 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
     """A live connection of *role*'s pool; raises ConnectionFailed when none comes in time."""
     wait = role.pool.timeout if timeout is None else timeout
     _claimed(role)
+    reason: list[psycopg.OperationalError] = []  # what a direct attempt said, if made
     try:
-        conn = await role.pool.getconn(wait)
+        first = min(wait, role.probe_after)
+        try:
+            conn = await role.pool.getconn(first)
+        except PoolTimeout:
+            if first >= wait or not _no_connection(role):
+                raise
+            deadline = monotonic() + wait - first
+            await _probe(role, wait - first, reason)  # raises at once for a permanent error
+            conn = await role.pool.getconn(max(deadline - monotonic(), 0.0))
         if role.liveness.hand_out(conn):
             return conn
         deadline = monotonic() + wait
@@ -158,10 +171,34 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
     except BaseException as exc:
         _released(role)
         if isinstance(exc, PoolTimeout):
-            raise _config.timed_out(_state.settings, wait, exc) from exc
+            raise _config.timed_out(_state.settings, wait, exc, *reason) from exc
         if isinstance(exc, TooManyRequests):  # max_waiting callers already queued
             raise from_psycopg(exc) from exc
         raise
+
+
+def _no_connection(role: Role[Pool]) -> bool:
+    """Whether the pool has no idle connection and has failed to make one."""
+    stats = role.pool.get_stats()
+    return not stats.get("pool_available", 0) and stats.get("connections_errors", 0) > 0
+
+
+async def _probe(role: Role[Pool], left: float, reason: list[psycopg.OperationalError]) -> None:
+    """One direct connection attempt, as the pool makes them, to learn why none comes.
+
+    psycopg_pool only logs why it cannot connect. A permanent reason (`_config.permanent`)
+    raises ConnectionFailed now; a transient one is kept in *reason* for the final error.
+    """
+    conninfo, kwargs = role.connect_args
+    kwargs = {**kwargs, "connect_timeout": max(1, round(min(role.probe_after, left)))}
+    try:
+        conn = await AsyncConnection.connect(conninfo, **kwargs)
+    except psycopg.OperationalError as exc:
+        if _config.permanent(exc):
+            raise _config.refused(role.target, exc) from exc
+        reason.append(exc)
+    else:
+        await conn.close()
 
 
 async def _alive(role: Role[Pool], conn: AsyncConnection) -> bool:
