@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,11 @@ POOL_OPTIONS = frozenset(
 # turns server-side prepared statements off, for PgBouncer in transaction mode.
 CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
 # Options of codezest-db itself: whether asyncio pooled reads that wait for a
-# connection are batched into pipelines (`_multiplex`); None means the default, yes.
-LIBRARY_OPTIONS = frozenset({"multiplex"})
+# connection are batched into pipelines (`_multiplex`; None means the default,
+# yes), and how stale a replica may be for reads (`_replicas`).
+LIBRARY_OPTIONS = frozenset({"multiplex", "max_replica_lag"})
 DEFAULT_CONNECT_TIMEOUT = 5
+DEFAULT_MAX_REPLICA_LAG = 1.0  # seconds
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
 
 
@@ -37,6 +40,7 @@ class Settings:
     pool_options: dict[str, Any] = field(default_factory=dict)
     connect_options: dict[str, Any] = field(default_factory=dict)
     multiplex: bool | None = None
+    max_replica_lag: float = DEFAULT_MAX_REPLICA_LAG
 
     def __repr__(self) -> str:
         return (
@@ -45,7 +49,7 @@ class Settings:
             f"min_size={self.min_size}, "
             f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
             f"connect_options={_redact_options(self.connect_options)!r}, "
-            f"multiplex={self.multiplex!r})"
+            f"multiplex={self.multiplex!r}, max_replica_lag={self.max_replica_lag!r})"
         )
 
     def pool_arguments(self, name: str, replica: bool = False) -> dict[str, Any]:
@@ -124,6 +128,7 @@ def resolve(
     multiplex = options.pop("multiplex", None)
     if multiplex is not None and type(multiplex) is not bool:
         raise ConfigurationError(f"multiplex must be True, False or None, got {multiplex!r}")
+    max_replica_lag = _replica_lag(options.pop("max_replica_lag", None))
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value
@@ -138,8 +143,28 @@ def resolve(
             "or a libpq connection parameter"
         )
     return Settings(
-        url, replica_url or None, min_size, max_size, pool_options, connect_options, multiplex
+        url,
+        replica_url or None,
+        min_size,
+        max_size,
+        pool_options,
+        connect_options,
+        multiplex,
+        max_replica_lag,
     )
+
+
+def _replica_lag(value: Any) -> float:
+    """``max_replica_lag``: seconds > 0 (``math.inf``: any lag), None for the default."""
+    if value is None:
+        return DEFAULT_MAX_REPLICA_LAG
+    number = type(value) in (int, float) and not math.isnan(value)
+    if not (number and value > 0):
+        raise ConfigurationError(
+            "max_replica_lag must be a number of seconds above 0 (math.inf: no bound) "
+            f"or None for the default ({DEFAULT_MAX_REPLICA_LAG:g}), got {value!r}"
+        )
+    return float(value)
 
 
 def _check_url(url: str, name: str) -> None:

@@ -29,7 +29,7 @@ POOL_PREFIX = "CODEZEST_DB_"
 
 # option -> how its text becomes a value
 _INTS = ("min_size", "max_size", "max_waiting", "num_workers", "connect_timeout")
-_FLOATS = ("timeout", "max_lifetime", "max_idle", "reconnect_timeout")
+_FLOATS = ("timeout", "max_lifetime", "max_idle", "reconnect_timeout", "max_replica_lag")
 
 
 def env_file() -> Path | None:

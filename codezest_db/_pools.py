@@ -25,11 +25,10 @@ from typing import Any, Generic, TypeVar
 import psycopg
 from psycopg import pq
 
-from . import _config
+from . import _config, _replicas
 
 __all__ = [
     "CHECK_AFTER_IDLE",
-    "REPLICA_RETRY_AFTER",
     "Liveness",
     "PoolState",
     "Role",
@@ -39,7 +38,7 @@ __all__ = [
 
 CHECK_AFTER_IDLE = 1.0
 REPLICA_CHECKOUT_TIMEOUT = 2.0
-REPLICA_RETRY_AFTER = 5.0
+STALE_LOG_EVERY = 60.0  # seconds: "replica too far behind" is logged at most this often
 
 log = logging.getLogger("codezest_db.pool")
 P = TypeVar("P")
@@ -151,7 +150,12 @@ class PoolState(Generic[P]):
     primary: Role[P] | None = None
     replica: Role[P] | None = None
     owner: Any = None  # the pid (sync) or the event loop (asyncio) the pools belong to
-    replica_down_until: float = 0.0
+    monitor: _replicas.Monitor | None = None  # the replica's measured lag, with a replica
+    max_replica_lag: float = _config.DEFAULT_MAX_REPLICA_LAG
+    reads_to_replica: int = 0  # pooled reads routed to the replica ...
+    reads_to_primary: int = 0  # ... and to the primary, the replica too far behind or down
+    replica_errors: int = 0  # reads that failed on the replica (and ran on the primary)
+    stale_logged_at: float = -STALE_LOG_EVERY
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def resolved(self) -> _config.Settings:
@@ -166,8 +170,19 @@ class PoolState(Generic[P]):
         with self.lock:
             old = self.pools()
             self.settings, self.primary, self.replica, self.owner = settings, None, None, None
-            self.replica_down_until = 0.0
+            self.monitor = None
+            self.reads_to_replica = self.reads_to_primary = self.replica_errors = 0
         return old
+
+    def opened(self, settings: _config.Settings) -> None:
+        """New pools for *settings*: measure the replica's lag (a thread shared by both twins)."""
+        self.max_replica_lag = settings.max_replica_lag
+        replica = settings.replica_url
+        self.monitor = (
+            _replicas.monitor_for(settings.url, replica, settings.connect_options)
+            if replica
+            else None
+        )
 
     def take(self) -> list[P]:
         """Forget the open pools (close); return them (the caller closes them)."""
@@ -177,19 +192,41 @@ class PoolState(Generic[P]):
         return old
 
     def use_replica(self, reads: bool) -> bool:
-        return reads and self.replica is not None and monotonic() >= self.replica_down_until
+        """Whether a pooled read goes to the replica: one is configured, answering, and
+        known to be less than ``max_replica_lag`` behind (`codezest_db._replicas`)."""
+        monitor = self.monitor
+        if not reads or monitor is None or self.replica is None:
+            return False
+        if monitor.fresh(self.max_replica_lag):
+            self.reads_to_replica += 1
+            return True
+        self.reads_to_primary += 1
+        if monitor.measured and not monitor.failures:  # answering, but too far behind
+            now = monotonic()
+            if now - self.stale_logged_at >= STALE_LOG_EVERY:
+                self.stale_logged_at = now
+                log.warning(
+                    "replica %s is %.1fs or more behind (max_replica_lag=%gs): "
+                    "reads go to the primary until it catches up",
+                    monitor.target,
+                    monitor.lag(),
+                    self.max_replica_lag,
+                )
+        return False
 
     def replica_failed(self, exc: BaseException) -> None:
-        """Send reads to the primary for a while; say so once per outage."""
-        if monotonic() >= self.replica_down_until:
-            target = self.settings.replica_target if self.settings else "the replica"
-            log.warning(
-                "replica %s unavailable (%s): reads go to the primary for %gs",
-                target,
-                type(exc).__name__,
-                REPLICA_RETRY_AFTER,
-            )
-        self.replica_down_until = monotonic() + REPLICA_RETRY_AFTER
+        """A read failed on the replica: reads go to the primary until the replica's lag is
+        measured again (off the request path, with backoff); say so once per outage."""
+        self.replica_errors += 1
+        monitor = self.monitor
+        if monitor is not None:
+            if monitor.caught_up_at:
+                log.warning(
+                    "replica %s unavailable (%s): reads go to the primary until it answers again",
+                    monitor.target,
+                    type(exc).__name__,
+                )
+            monitor.failed(exc)
 
     def stats(self) -> dict[str, dict[str, int]]:
         """psycopg_pool's statistics of each open pool, for a health endpoint.
@@ -198,6 +235,13 @@ class PoolState(Generic[P]):
         queued for the next batch), ``read_batches`` (pipelines sent),
         ``batched_reads`` (reads that went in them) and ``read_retries`` (reads
         run again after their connection was lost).
+
+        With a replica, its figures also have ``replica_lag_ms`` (the measured
+        lag, an upper bound; -1 while not known), ``max_replica_lag_ms``,
+        ``reads_to_replica`` and ``reads_to_primary`` (pooled reads routed to
+        each: to the primary when the replica was too far behind, down, or not
+        measured yet) and ``replica_errors`` (reads that failed on the replica
+        and ran again on the primary).
         """
         stats = {}
         for role in (self.primary, self.replica):
@@ -205,7 +249,21 @@ class PoolState(Generic[P]):
                 stats[role.name] = role.pool.get_stats()  # type: ignore[attr-defined]
                 if role.batcher is not None:
                     stats[role.name].update(role.batcher.stats())
+        monitor = self.monitor
+        if self.replica is not None and monitor is not None:
+            stats["replica"].update(
+                replica_lag_ms=_milliseconds(monitor.lag()),
+                max_replica_lag_ms=_milliseconds(self.max_replica_lag),
+                reads_to_replica=self.reads_to_replica,
+                reads_to_primary=self.reads_to_primary,
+                replica_errors=self.replica_errors,
+            )
         return stats
+
+
+def _milliseconds(seconds: float) -> int:
+    """Seconds as whole milliseconds for `PoolState.stats`; -1 for none (infinite)."""
+    return -1 if seconds == float("inf") else round(seconds * 1000)
 
 
 def pool_kwargs(settings: _config.Settings, name: str, replica: bool) -> dict[str, Any]:

@@ -70,6 +70,9 @@ def configure(
     psycopg_pool options (``timeout``, ``max_idle``, ...), psycopg's
     ``prepare_threshold`` (None: never prepare, for PgBouncer in transaction
     mode), or libpq parameters (``connect_timeout``, ``application_name``, ...).
+    ``max_replica_lag`` (seconds, default 1; ``$CODEZEST_DB_MAX_REPLICA_LAG``)
+    bounds how stale a read on the replica may be: a read goes there only
+    while the replica's measured lag is under it (`codezest_db._replicas`).
     Open pools are closed; the next use opens new ones with the new settings
     (asyncio: in the background when their event loop is still running; a
     finished loop's pools are dropped with their connections).
@@ -107,6 +110,7 @@ async def _role(replica: bool) -> Role[Pool]:
             _state.primary = _new(settings, "primary")
             _state.replica = _new(settings, "replica") if settings.replica_url else None
             _state.settings, _state.owner = settings, owner
+            _state.opened(settings)
             if ASYNC:
                 _close_at_loop_end(owner)
         role = _state.replica if replica else _state.primary
@@ -252,7 +256,8 @@ def _released(role: Role[Pool]) -> None:
 async def run(stmt: Statement, params: Params) -> Any:
     """Run one statement on a borrowed autocommit connection: a query call without ``conn``.
 
-    A read goes to the replica when one is configured and answering; a read
+    A read goes to the replica when one is configured, answering, and known
+    to be less than ``max_replica_lag`` behind the primary; a read
     that meets a dead connection is retried once on a fresh one. A write runs
     once: it is never retried.
     """

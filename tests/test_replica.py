@@ -4,6 +4,8 @@ A query call without ``conn`` whose SQL only reads goes to the replica; every
 write, every call with ``conn`` and every ``connection()`` / ``transaction()``
 block goes to the primary. Pausing WAL replay on the replica makes the
 difference visible: a row written after the pause is on the primary only.
+Those routing tests lift the lag bound (``max_replica_lag=math.inf``); the
+bound itself (section 9's ``max_replica_lag``) has tests of its own below.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,6 +27,7 @@ from codezest_db.models import AnalyticsEventIn
 from codezest_db.testing.servers import Replica, free_port
 
 POOL = {"min_size": 0, "max_size": 2}
+ANY_LAG = {**POOL, "max_replica_lag": math.inf}  # route by the SQL alone
 
 
 @pytest.fixture
@@ -41,11 +46,35 @@ def clean_replica(replica: Replica, monkeypatch: pytest.MonkeyPatch) -> Iterator
         replica.wait_for_catchup()
 
 
+def within_bound(stats: dict[str, int]) -> bool:
+    """Whether the replica's lag is measured and under the bound (-1: none)."""
+    lag, bound = stats["replica_lag_ms"], stats["max_replica_lag_ms"]
+    return lag >= 0 and (bound < 0 or lag < bound)
+
+
+def wait_measured(timeout: float = 15.0) -> None:
+    """Open the pools (both twins share the replica's monitor); wait for reads to go there."""
+    codezest_db.pool.get_pool(replica=True)
+    deadline = time.monotonic() + timeout
+    while not within_bound(codezest_db.pool_stats()["replica"]):
+        assert time.monotonic() < deadline, "the replica's lag was never under the bound"
+        time.sleep(0.01)
+
+
+async def wait_measured_async(timeout: float = 15.0) -> None:
+    await aio.get_pool(replica=True)
+    deadline = time.monotonic() + timeout
+    while not within_bound(aio.pool_stats()["replica"]):
+        assert time.monotonic() < deadline, "the replica's lag was never under the bound"
+        await asyncio.sleep(0.01)
+
+
 @pytest.fixture
 def routed(clean_replica: Replica) -> Replica:
-    """Both pools configured with the replica for reads."""
-    codezest_db.configure(clean_replica.primary_url, replica_url=clean_replica.url, **POOL)
-    aio.configure(clean_replica.primary_url, replica_url=clean_replica.url, **POOL)
+    """Both pools configured with the replica for reads, whatever its lag, and measured."""
+    codezest_db.configure(clean_replica.primary_url, replica_url=clean_replica.url, **ANY_LAG)
+    aio.configure(clean_replica.primary_url, replica_url=clean_replica.url, **ANY_LAG)
+    wait_measured()
     return clean_replica
 
 
@@ -83,6 +112,7 @@ def test_a_routed_read_goes_to_the_replica_async(routed: Replica) -> None:
     routed.pause()
 
     async def main() -> None:
+        await wait_measured_async()
         user = await aio.queries.auth.create_user(
             email=f"ar-{uuid.uuid4().hex}@example.com", password_hash=None, name="A", role="ADMIN"
         )
@@ -165,12 +195,18 @@ def test_database_replica_url_is_the_default(
     clean_replica: Replica, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_REPLICA_URL", clean_replica.url)
-    codezest_db.configure(clean_replica.primary_url, **POOL)
-    aio.configure(clean_replica.primary_url, **POOL)
+    codezest_db.configure(clean_replica.primary_url, **ANY_LAG)
+    aio.configure(clean_replica.primary_url, **ANY_LAG)
+    wait_measured()
     clean_replica.pause()
     user = new_user()
     assert queries.auth.get_user_by_id(id=user.id) is None
-    assert asyncio.run(aio.queries.auth.get_user_by_id(id=user.id)) is None
+
+    async def main() -> models.User | None:
+        await wait_measured_async()
+        return await aio.queries.auth.get_user_by_id(id=user.id)
+
+    assert asyncio.run(main()) is None
 
 
 def test_without_a_replica_reads_go_to_the_primary(clean_replica: Replica) -> None:
@@ -200,13 +236,25 @@ def unreachable_replica(clean_replica: Replica) -> str:
     return url
 
 
+def wait_fell_back(caplog: pytest.LogCaptureFixture, timeout: float = 15.0) -> None:
+    """Wait for the warning (the monitor's thread logs it when it fails to connect)."""
+    deadline = time.monotonic() + timeout
+    while not fell_back(caplog):
+        assert time.monotonic() < deadline, "no warning that reads go to the primary"
+        time.sleep(0.01)
+
+
 def test_an_unreachable_replica_falls_back_to_the_primary(
     clean_replica: Replica, unreachable_replica: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = new_user()
     with caplog.at_level(logging.WARNING):
-        assert queries.auth.get_user_by_id(id=user.id) == user
-    assert fell_back(caplog)
+        for _ in range(20):
+            assert queries.auth.get_user_by_id(id=user.id) == user
+        wait_fell_back(caplog)
+    stats = codezest_db.pool_stats()["replica"]
+    assert stats["reads_to_primary"] >= 20 and stats["reads_to_replica"] == 0
+    assert stats["replica_lag_ms"] == -1
     assert "s3cret-pw" not in caplog.text
 
 
@@ -214,9 +262,16 @@ def test_an_unreachable_replica_falls_back_to_the_primary_async(
     clean_replica: Replica, unreachable_replica: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     user = new_user()
+
+    async def main() -> dict[str, int]:
+        for _ in range(20):
+            assert await aio.queries.auth.get_user_by_id(id=user.id) == user
+        await asyncio.to_thread(wait_fell_back, caplog)
+        return aio.pool_stats()["replica"]
+
     with caplog.at_level(logging.WARNING):
-        assert asyncio.run(aio.queries.auth.get_user_by_id(id=user.id)) == user
-    assert fell_back(caplog)
+        stats = asyncio.run(main())
+    assert stats["reads_to_primary"] >= 20 and stats["reads_to_replica"] == 0
     assert "s3cret-pw" not in caplog.text
 
 
@@ -239,6 +294,7 @@ def test_a_replica_that_goes_down_falls_back_to_the_primary_async(
     user = new_user()
 
     async def main() -> None:
+        await wait_measured_async()
         assert await aio.queries.auth.get_user_by_id(id=user.id) is None
         await asyncio.to_thread(routed.stop)
         with caplog.at_level(logging.WARNING):
@@ -246,6 +302,127 @@ def test_a_replica_that_goes_down_falls_back_to_the_primary_async(
 
     asyncio.run(main())
     assert fell_back(caplog)
+
+
+# max_replica_lag: bounded staleness.
+
+
+@pytest.fixture
+def bounded(clean_replica: Replica) -> Replica:
+    """Both pools with the replica and the default bound (no max_replica_lag given)."""
+    codezest_db.configure(clean_replica.primary_url, replica_url=clean_replica.url, **POOL)
+    aio.configure(clean_replica.primary_url, replica_url=clean_replica.url, **POOL)
+    wait_measured()
+    return clean_replica
+
+
+def on_replica(replica: Replica, user: models.User) -> bool:
+    with psycopg.connect(replica.url) as conn:
+        return queries.auth.get_user_by_id(conn, id=user.id) is not None
+
+
+def test_reads_never_see_a_replica_further_behind_than_the_bound(bounded: Replica) -> None:
+    bound = codezest_db.pool_stats()["replica"]["max_replica_lag_ms"] / 1000
+    assert bound == 1.0  # the documented default
+    bounded.pause()
+    user = new_user()
+    written = time.monotonic()  # the write is acknowledged: the replica has been behind since
+    late = stale_late = 0
+    while (now := time.monotonic()) < written + bound + 1.0:
+        found = queries.auth.get_user_by_id(id=user.id) == user
+        if now >= written + bound:  # this read started more than the bound after the write
+            late += 1
+            stale_late += not found
+        time.sleep(0.005)
+    assert not on_replica(bounded, user)  # replay is still paused: those reads were the primary's
+    assert late >= 10 and stale_late == 0
+    stats = codezest_db.pool_stats()["replica"]
+    assert stats["replica_lag_ms"] >= 1000 and stats["reads_to_primary"] >= late
+
+    bounded.resume()
+    bounded.wait_for_catchup()
+    before = codezest_db.pool_stats()["replica"]["reads_to_replica"]
+    deadline = time.monotonic() + 15
+    while codezest_db.pool_stats()["replica"]["reads_to_replica"] == before:
+        assert time.monotonic() < deadline, "reads never went back to the replica"
+        assert queries.auth.get_user_by_id(id=user.id) == user
+        time.sleep(0.01)
+    assert 0 <= codezest_db.pool_stats()["replica"]["replica_lag_ms"] < 1000
+
+
+def test_reads_never_see_a_replica_further_behind_than_the_bound_async(bounded: Replica) -> None:
+    async def main() -> tuple[int, int, dict[str, int]]:
+        await wait_measured_async()
+        await asyncio.to_thread(bounded.pause)
+        user = await aio.queries.auth.create_user(
+            email=f"lag-{uuid.uuid4().hex}@example.com", password_hash=None, name="L", role="ADMIN"
+        )
+        written = time.monotonic()
+        late = stale_late = 0
+
+        async def reads() -> None:
+            nonlocal late, stale_late
+            while (now := time.monotonic()) < written + 2.0:
+                found = await aio.queries.auth.get_user_by_id(id=user.id) == user
+                if now >= written + 1.0:
+                    late += 1
+                    stale_late += not found
+                await asyncio.sleep(0.005)
+
+        await asyncio.gather(*(reads() for _ in range(8)))  # batched reads too
+        assert not await asyncio.to_thread(on_replica, bounded, user)
+        return late, stale_late, aio.pool_stats()["replica"]
+
+    late, stale_late, stats = asyncio.run(main())
+    assert late >= 10 and stale_late == 0
+    assert stats["replica_lag_ms"] >= 1000 and stats["reads_to_primary"] >= late
+
+
+def test_max_replica_lag_is_checked_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    for bad in (0, -1, "1", True, math.nan, [1]):
+        for flavour in (codezest_db, aio):
+            with pytest.raises(codezest_db.errors.ConfigurationError, match="max_replica_lag"):
+                flavour.configure(url, max_replica_lag=bad)
+    monkeypatch.setenv("CODEZEST_DB_MAX_REPLICA_LAG", "2.5")
+    assert codezest_db._config.resolve(url).max_replica_lag == 2.5
+    assert codezest_db._config.resolve(url, max_replica_lag=0.5).max_replica_lag == 0.5
+    monkeypatch.setenv("CODEZEST_DB_MAX_REPLICA_LAG", "inf")
+    assert codezest_db._config.resolve(url).max_replica_lag == math.inf
+    monkeypatch.setenv("CODEZEST_DB_MAX_REPLICA_LAG", "soon")
+    with pytest.raises(codezest_db.errors.ConfigurationError, match="MAX_REPLICA_LAG"):
+        codezest_db._config.resolve(url)
+
+
+def test_a_replica_outage_costs_one_failed_read_not_one_every_few_seconds(
+    bounded: Replica, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = new_user()
+    bounded.wait_for_catchup()
+    wait_measured()
+    assert queries.auth.get_user_by_id(id=user.id) == user
+    assert codezest_db.pool_stats()["replica"]["reads_to_replica"] >= 1
+    bounded.stop()
+    with caplog.at_level(logging.WARNING):
+        until = time.monotonic() + 8.0  # the old request path retried the replica every 5 s
+        reads = 0
+        while time.monotonic() < until:
+            assert queries.auth.get_user_by_id(id=user.id) == user
+            reads += 1
+    stats = codezest_db.pool_stats()["replica"]
+    assert stats["replica_errors"] <= 1  # only a read already routed there can fail
+    assert stats["reads_to_primary"] >= reads - 2
+    assert fell_back(caplog)
+
+    bounded.start()
+    before = codezest_db.pool_stats()["replica"]["reads_to_replica"]
+    deadline = time.monotonic() + 30
+    while codezest_db.pool_stats()["replica"]["reads_to_replica"] == before:
+        assert time.monotonic() < deadline, "reads never went back to the replica"
+        assert queries.auth.get_user_by_id(id=user.id) == user
+        time.sleep(0.02)
 
 
 # The fixture itself, without the pools.
