@@ -178,3 +178,50 @@ def test_a_missing_extra_is_named(command: str, blocked: str, extra: str) -> Non
     )
     assert failed.returncode == 1
     assert f"pip install 'codezest-db{extra}'" in failed.stderr
+
+
+def _database_exists(test_server: TestServer, url: str) -> bool:
+    name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(test_server.url_for("postgres"), autocommit=True) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", (name,))
+        return found.fetchone() is not None
+
+
+def test_seed_never_creates_a_database(
+    fresh_url: str, test_server: TestServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not _database_exists(test_server, fresh_url)
+    assert cli.main(["seed", "--url", fresh_url, "--users", "3"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "does not exist" in err
+    assert "codezest-db migrate --url URL" in err and "Traceback" not in err
+    assert not _database_exists(test_server, fresh_url)
+
+
+def test_seed_never_migrates(test_server: TestServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = test_server.create_database("codezest_seed_pending")
+
+    def refused() -> None:
+        before = _applied(url)
+        assert cli.main(["seed", "--url", url, "--users", "3"]) == 1
+        err = capsys.readouterr().err
+        assert "run `codezest-db migrate --url URL` first" in err, err
+        assert len(err.strip().splitlines()) == 1
+        assert _applied(url) == before  # nothing was migrated
+
+    try:
+        refused()  # an empty database
+        assert _applied(url) == []
+        migrate.up(url)
+        migrate.rollback(url, 1)
+        refused()  # one migration behind
+        with psycopg.connect(url) as conn:
+            assert _count(conn, "auth.users") == 0  # and nothing was seeded
+    finally:
+        test_server.drop_database(url)
+
+
+def _applied(url: str) -> list[str]:
+    from codezest_db import schema
+
+    return schema.applied_versions(url)

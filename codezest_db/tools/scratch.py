@@ -11,16 +11,20 @@ from .. import _env, embedded, migrate
 __all__ = ["development_database", "migrated_database"]
 
 
-def development_database(url: str | None = None) -> str:
+def development_database(url: str | None = None, *, create: bool = True) -> str:
     """*url*, else ``$DATABASE_URL`` (or .env), else the default embedded database (on demand).
 
     The development tools' default: the embedded data stays for the next run.
+    With *create* false, the embedded database is not created when it does not
+    exist (its URL is returned all the same: connecting to it says so).
     """
     url = url or _env.getenv("DATABASE_URL")
     if url:
         return url
     server = embedded.start()
     print(f"using the embedded PostgreSQL in {server.pgdata}", file=sys.stderr)
+    if not create:
+        return server.url(embedded.DEFAULT_DATABASE)
     return server.create_database(embedded.DEFAULT_DATABASE)
 
 

@@ -10,8 +10,8 @@ import argparse
 import signal
 from datetime import date
 
-from ... import migrate
-from ...errors import ConfigurationError
+from ... import _env, schema
+from ...errors import ConfigurationError, ConnectionFailed, SchemaOutOfDate
 
 __all__ = ["add_arguments", "run"]
 
@@ -46,10 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Migrate the development database, then fill it.
+    """Fill the development database, which must exist and be migrated.
 
-    Raises ConfigurationError when the [seed] extra is missing or the
-    database already has rows (without --truncate).
+    Seed never migrates or creates a database (only ``migrate`` does): on a
+    missing or out-of-date one it raises, naming the command to run. Raises
+    ConfigurationError when the [seed] extra is missing or the database
+    already has rows (without --truncate).
     """
     try:
         import faker  # noqa: F401
@@ -65,8 +67,8 @@ def run(args: argparse.Namespace) -> None:
     # server this process started; the open transaction is rolled back.
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
-        url = development_database(args.url)
-        migrate.up(url)
+        url = development_database(args.url, create=False)
+        _require_migrated(url, embedded=not (args.url or _env.getenv("DATABASE_URL")))
         counts, seconds = timed(
             url=url,
             users=args.users,
@@ -81,6 +83,23 @@ def run(args: argparse.Namespace) -> None:
     for table, count in counts.items():
         print(f"  {table:<{width}} {count:>10,}")
     print(f"seeded {rate(counts, seconds)}")
+
+
+def _require_migrated(url: str, *, embedded: bool) -> None:
+    """Raise SchemaOutOfDate (or ConnectionFailed) naming ``migrate`` unless *url* is current."""
+    command = "codezest-db migrate " + ("--embedded" if embedded else "--url URL")
+    try:
+        pending = schema.pending_migrations(url)
+    except ConnectionFailed as exc:
+        if "does not exist" in str(exc):  # the database itself: migrate creates it
+            raise ConnectionFailed(f"{exc}; `{command}` creates and migrates it") from None
+        raise
+    if pending:
+        raise SchemaOutOfDate(
+            f"the database lacks {len(pending)} migration(s) ({', '.join(pending)}): "
+            f"run `{command}` first (seed never migrates)",
+            pending,
+        )
 
 
 def _terminated(signum: int, frame: object) -> None:
