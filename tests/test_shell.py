@@ -106,17 +106,45 @@ def test_without_any_psql_one_line_says_what_to_install(tmp_path: Path) -> None:
     ]
 
 
-def test_the_embedded_default_is_migrated_and_used() -> None:
-    """No --url, no DATABASE_URL: the embedded development database, with its roles."""
+def test_the_embedded_default_is_used_once_migrate_made_it() -> None:
+    """No --url, no DATABASE_URL: the embedded development database, never created by shell."""
     # Not under tmp_path: run as root, the server's own user must reach the folder,
     # and pytest keeps its temporary folders private.
     base = Path(tempfile.mkdtemp(prefix="codezest-shell-"))
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["CODEZEST_EMBEDDED_DIR"] = str(base / "pg")
+    env["CODEZEST_ENV_FILE"] = ""
     try:
+        missing = shell("-c", "select 1", env=env)
+        migrated = subprocess.run(
+            [sys.executable, "-m", "codezest_db.cli", "migrate", "--embedded"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
         result = shell("--role", "codezest_learning", "-c", "select current_user", env=env)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+    assert missing.returncode == 1
+    assert missing.stderr.splitlines()[-1] == (
+        "codezest-db shell: the embedded development database does not exist yet: "
+        "`codezest-db migrate --embedded` creates and migrates it"
+    )
+    assert migrated.returncode == 0, migrated.stderr
     assert result.returncode == 0, result.stderr
     assert "codezest_learning" in result.stdout
     assert "using the embedded PostgreSQL in" in result.stderr
+
+
+def test_a_piped_script_stops_at_its_first_error_and_fails(database_url: str) -> None:
+    script = (
+        "select 'before';\n"
+        "select count(*) from payments.subscriptions;\n"  # the learning role may not
+        "select 'after';\n"
+    )
+    result = shell("--url", database_url, "--role", "codezest_learning", "--", "-At", stdin=script)
+    assert result.returncode != 0
+    assert "permission denied" in result.stderr
+    assert result.stdout.splitlines() == ["before"]  # nothing after the error ran

@@ -1,7 +1,10 @@
 """``codezest-db shell``: psql on the database, as a service's role if asked.
 
 The database is ``--url``, else ``$DATABASE_URL``, else the embedded
-development database (migrated first, so the schemas and roles exist). psql
+development database, which must exist (``codezest-db migrate --embedded``
+creates and migrates it: shell never changes the schema). psql runs with
+``ON_ERROR_STOP``, so a script fed on stdin stops at its first error and the
+command exits non-zero (``-- -v ON_ERROR_STOP=0`` turns it off). psql
 is the embedded wheel's (the newest client, fit for any server) or else the
 one on PATH. The connection travels to psql in libpq's environment variables
 (``PGPASSWORD``, ...), never in its argv, where ``ps`` would show a password.
@@ -25,8 +28,8 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .. import migrate
-from ..errors import ConfigurationError, redact_url
+from .. import _env
+from ..errors import ConfigurationError, ConnectionFailed, redact_url
 
 __all__ = ["ROLES", "add_arguments", "find_psql", "psql_environment", "run"]
 
@@ -63,8 +66,9 @@ def run(args: argparse.Namespace) -> None:
     print(f"psql on {redact_url(url)}{role}", file=sys.stderr)
     # psql handles Ctrl-C itself (it cancels the running query): we must not die of it.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = ["-v", "ON_ERROR_STOP=1"]  # before *extra*: a later -v of the user's wins
     try:
-        status = subprocess.run([psql, *argv, *commands, *extra], env=env, check=False)
+        status = subprocess.run([psql, *argv, *stop, *commands, *extra], env=env, check=False)
     finally:
         signal.signal(signal.SIGINT, previous)
     if status.returncode:
@@ -118,10 +122,20 @@ def psql_environment(url: str, role: str | None = None) -> tuple[dict[str, str],
 
 
 def _database(url: str | None) -> str:
+    """The database to open; the embedded default only if it exists (never created here)."""
+    from .. import schema
     from .scratch import development_database
 
-    given = url or os.environ.get("DATABASE_URL")
-    target = development_database(given)
-    if not given:  # the embedded default: give it the schemas and roles to look at
-        migrate.up(target)
+    given = url or _env.getenv("DATABASE_URL")
+    target = development_database(given, create=False)
+    if not given:
+        try:
+            schema.connect(target).close()
+        except ConnectionFailed as exc:
+            if "does not exist" not in str(exc):
+                raise
+            raise ConnectionFailed(
+                "the embedded development database does not exist yet: "
+                "`codezest-db migrate --embedded` creates and migrates it"
+            ) from None
     return target
