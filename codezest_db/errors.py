@@ -191,12 +191,24 @@ def from_psycopg(exc: psycopg.Error) -> DatabaseError:
     it is redacted.
     """
     cls = _classify(exc)
-    error = cls(_describe(exc))
+    message = _describe(exc)
+    if exc.sqlstate in _MISSING_OBJECT:
+        message = f"{message}; {_NOT_MIGRATED}"
+    error = cls(message)
     error.sqlstate = exc.sqlstate
     error.constraint = exc.diag.constraint_name
     if isinstance(error, ConnectionFailed):
         error.statement_may_have_run = _may_have_run(exc)
     return error
+
+
+# A table, column or schema the queries name is missing: most often a
+# database never migrated, or behind this package's migrations.
+_MISSING_OBJECT = frozenset({"42P01", "42703", "3F000"})
+_NOT_MIGRATED = (
+    "is the database migrated? `codezest-db migrate` applies this package's migrations "
+    "(codezest_db.pending_migrations() lists what is missing)"
+)
 
 
 def _classify(exc: psycopg.Error) -> type[DatabaseError]:

@@ -226,6 +226,29 @@ def test_other_failures_keep_their_sqlstate(autocommit: Conn) -> None:
     assert error.sqlstate == "42P01"
 
 
+def test_an_unmigrated_database_says_to_migrate(test_server: Any) -> None:
+    """A query on a database without the schema: the error names `codezest-db migrate`."""
+    url = test_server.create_database("codezest_unmigrated")
+    try:
+        with psycopg.connect(url) as conn:
+            with pytest.raises(errors.DatabaseError) as caught:
+                queries.auth.get_user_by_email(conn, email="a@example.com")
+        message = str(caught.value)
+        assert 'relation "auth.users" does not exist' in message
+        assert "`codezest-db migrate`" in message and "pending_migrations()" in message
+        assert caught.value.sqlstate == "42P01"
+
+        async def main() -> str:
+            async with await psycopg.AsyncConnection.connect(url) as aconn:
+                with pytest.raises(errors.DatabaseError) as caught:
+                    await aio.queries.auth.get_user_by_email(aconn, email="a@example.com")
+            return str(caught.value)
+
+        assert "`codezest-db migrate`" in asyncio.run(main())
+    finally:
+        test_server.drop_database(url)
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
