@@ -121,7 +121,10 @@ def _positive(text: str) -> int:
 
 
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codezest-db", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="codezest-db",
+        description="Deploy the CodeZest schema, and the development tools around it.",
+    )
     parser.add_argument("--version", action="version", version=_version())
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", help="PostgreSQL URL (default: $DATABASE_URL, else embedded)")

@@ -31,4 +31,5 @@ def test_demo_tours_and_rolls_back(database_url: str, capsys: pytest.CaptureFixt
     assert "same enrollment? " in out and "-> True" in out
     assert "-> 10000" in out
     assert "rolled back" in out
+    assert "Next (with the same --url" in out and "codezest-db seed" in out
     assert counts(database_url) == before

@@ -50,3 +50,33 @@ def test_the_table_of_paths_matches_the_tree() -> None:
         if (p.suffix == ".py" and p.name not in ("__main__.py",)) or (p / "__init__.py").exists()
     }
     assert modules - named == set(), "modules the README's table does not name"
+
+
+def test_the_version_shown_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from codezest_db import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    printed = capsys.readouterr().out.strip()
+    docs = [README, *sorted((README.parent / "docs").glob("**/*.md"))]
+    shown = [
+        m
+        for doc in docs
+        for m in re.findall(r"codezest-db \d+\.\d+\.\d+ \(schema \d+\)", doc.read_text())
+    ]
+    assert shown and set(shown) == {printed}
+
+
+def test_help_texts_carry_no_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help of the command and of every subcommand: plain text, no reStructuredText."""
+    from codezest_db import cli
+
+    commands = [[], *([name] for name in ("migrate", "rollback", "status", "new", "dump-schema"))]
+    commands += [[tool.name] for tool in cli.TOOLS]
+    for command in commands:
+        with pytest.raises(SystemExit) as done:
+            cli.main([*command, "--help"])
+        assert done.value.code == 0
+        text = capsys.readouterr().out
+        assert "usage: codezest-db" in text
+        assert "``" not in text and ":func:" not in text and "`" not in text, (command, text)

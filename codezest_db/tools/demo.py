@@ -195,6 +195,15 @@ def run_demo(url: str) -> None:
         print("\nrolled back: the database is as it was")
     finally:
         pool.close()
+    print(NEXT_STEPS)
+
+
+NEXT_STEPS = """
+Next (with the same --url, if you gave one):
+  codezest-db seed      fill the 30 tables with realistic data (pip install 'codezest-db[seed]')
+  codezest-db studio    browse them in a local web page (pip install 'codezest-db[studio]')
+  codezest-db shell     psql on the same database
+  In your service:      from codezest_db import queries; queries.auth.get_user_by_email(email=...)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
