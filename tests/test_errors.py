@@ -230,9 +230,8 @@ def test_an_unmigrated_database_says_to_migrate(test_server: Any) -> None:
     """A query on a database without the schema: the error names `codezest-db migrate`."""
     url = test_server.create_database("codezest_unmigrated")
     try:
-        with psycopg.connect(url) as conn:
-            with pytest.raises(errors.DatabaseError) as caught:
-                queries.auth.get_user_by_email(conn, email="a@example.com")
+        with psycopg.connect(url) as conn, pytest.raises(errors.DatabaseError) as caught:
+            queries.auth.get_user_by_email(conn, email="a@example.com")
         message = str(caught.value)
         assert 'relation "auth.users" does not exist' in message
         assert "`codezest-db migrate`" in message and "pending_migrations()" in message

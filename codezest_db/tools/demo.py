@@ -203,7 +203,7 @@ Next (with the same --url, if you gave one):
   codezest-db seed      fill the 30 tables with realistic data (pip install 'codezest-db[seed]')
   codezest-db studio    browse them in a local web page (pip install 'codezest-db[studio]')
   codezest-db shell     psql on the same database
-  In your service:      from codezest_db import queries; queries.auth.get_user_by_email(email=...)"""
+  In a service:  from codezest_db import queries; queries.auth.get_user_by_email(email=...)"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
