@@ -113,9 +113,9 @@ def resolve(
             "no database URL: set DATABASE_URL (in the environment or a .env file) "
             "or call codezest_db.configure(url=...)"
         )
-    _check_url(url, "DATABASE_URL")
+    check_url(url, "DATABASE_URL")
     if replica_url:
-        _check_url(replica_url, "DATABASE_REPLICA_URL")
+        check_url(replica_url, "DATABASE_REPLICA_URL")
     sizes_are_ints = all(type(size) is int for size in (min_size, max_size))
     if not (sizes_are_ints and 0 <= min_size <= max_size and max_size >= 1):
         raise ConfigurationError(
@@ -167,7 +167,8 @@ def _replica_lag(value: Any) -> float:
     return float(value)
 
 
-def _check_url(url: str, name: str) -> None:
+def check_url(url: str, name: str) -> None:
+    """Raise ConfigurationError (password redacted, no psycopg error chained) unless *url* parses."""
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:

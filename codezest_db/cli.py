@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import _env, migrate, schema
+from . import _config, _env, migrate, schema
 from ._version import __version__
 from .errors import DatabaseError
 
@@ -192,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = _parser(_chosen(argv)).parse_args(argv)
+        if getattr(args, "url", None):
+            _config.check_url(args.url, "--url")  # one line for a malformed one, whatever runs
         code = args.run(args)
     except NoDatabase as exc:
         print(f"codezest-db {_chosen(argv)}: {exc}", file=sys.stderr)

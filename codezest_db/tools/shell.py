@@ -122,20 +122,19 @@ def psql_environment(url: str, role: str | None = None) -> tuple[dict[str, str],
 
 
 def _database(url: str | None) -> str:
-    """The database to open; the embedded default only if it exists (never created here)."""
+    """The database to open, once it answers; the embedded default is never created here."""
     from .. import schema
     from .scratch import development_database
 
     given = url or _env.getenv("DATABASE_URL")
     target = development_database(given, create=False)
-    if not given:
-        try:
-            schema.connect(target).close()
-        except ConnectionFailed as exc:
-            if "does not exist" not in str(exc):
-                raise
-            raise ConnectionFailed(
-                "the embedded development database does not exist yet: "
-                "`codezest-db migrate --embedded` creates and migrates it"
-            ) from None
+    try:  # psql would say why in several lines: one of ours instead
+        schema.connect(target).close()
+    except ConnectionFailed as exc:
+        if given or "does not exist" not in str(exc):
+            raise
+        raise ConnectionFailed(
+            "the embedded development database does not exist yet: "
+            "`codezest-db migrate --embedded` creates and migrates it"
+        ) from None
     return target

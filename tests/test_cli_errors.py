@@ -1,0 +1,61 @@
+"""Every command fails in one line, never a traceback (CONTRACT.md section 7), run for real."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from codezest_db.testing.servers import free_port
+
+COMMANDS = ["migrate", "rollback", "status", "check", "stubs", "demo", "seed", "shell"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["CODEZEST_ENV_FILE"] = ""
+    return subprocess.run(
+        [sys.executable, "-m", "codezest_db.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"codezest-db {command}: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_malformed_url(command: str) -> None:
+    line = one_line(
+        run(command, "--url", "postgresql://u:pw-secret@127.0.0.1:1/x?bogus=1"), command
+    )
+    assert "not a valid PostgreSQL URL" in line and "pw-secret" not in line
+    line = one_line(run(command, "--url", "=bad"), command)
+    assert "not a valid PostgreSQL URL" in line
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_refused_port(command: str) -> None:
+    url = f"postgresql://postgres:pw-secret@127.0.0.1:{free_port()}/codezest"
+    line = one_line(run(command, "--url", url), command)
+    assert "refused" in line.lower() and "pw-secret" not in line
+
+
+@pytest.mark.parametrize("command", ["check", "stubs", "seed", "shell", "status", "rollback"])
+def test_a_missing_database(command: str, fresh_url: str) -> None:
+    """A database that does not exist is named, and left not existing (only migrate creates)."""
+    line = one_line(run(command, "--url", fresh_url), command)
+    assert "does not exist" in line
+    check = run("status", "--url", fresh_url)
+    assert "does not exist" in check.stderr
