@@ -168,7 +168,7 @@ def _replica_lag(value: Any) -> float:
 
 
 def check_url(url: str, name: str) -> None:
-    """Raise ConfigurationError (password redacted, no psycopg error chained) unless *url* parses."""
+    """Raise ConfigurationError unless *url* parses (password redacted, no cause chained)."""
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
