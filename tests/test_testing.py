@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codezest_db.testing import TestServer
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+TESTING = Path(__file__).resolve().parent.parent / "docs" / "testing.md"
 
 SERVICE_TEST = """
 from codezest_db import queries
@@ -92,10 +92,10 @@ def test_an_unreachable_server_fails_the_session_and_says_why(tmp_path: Path) ->
     assert "passed" not in result.stdout and "skipped" not in result.stdout
 
 
-def test_the_readme_example_runs_as_a_service_suite(
+def test_the_docs_example_runs_as_a_service_suite(
     tmp_path: Path, test_server: TestServer
 ) -> None:
-    section = README.read_text().split("## Tests for services", 1)[1].split("\n## ", 1)[0]
+    section = TESTING.read_text().split("## Tests for services", 1)[1].split("\n## ", 1)[0]
     conftest, tests = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
     env = {**os.environ, "CODEZEST_TEST_DATABASE_URL": test_server.admin_url}
     result = run_service_suite(tmp_path, env, tests=tests, conftest=conftest)
