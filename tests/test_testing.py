@@ -92,9 +92,7 @@ def test_an_unreachable_server_fails_the_session_and_says_why(tmp_path: Path) ->
     assert "passed" not in result.stdout and "skipped" not in result.stdout
 
 
-def test_the_docs_example_runs_as_a_service_suite(
-    tmp_path: Path, test_server: TestServer
-) -> None:
+def test_the_docs_example_runs_as_a_service_suite(tmp_path: Path, test_server: TestServer) -> None:
     section = TESTING.read_text().split("## Tests for services", 1)[1].split("\n## ", 1)[0]
     conftest, tests = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
     env = {**os.environ, "CODEZEST_TEST_DATABASE_URL": test_server.admin_url}
