@@ -76,7 +76,7 @@ class ActivityQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.UserActivity]:
@@ -86,6 +86,7 @@ class ActivityQueries(Protocol):
         last row's created_at as before and its id as before_id: the next page then
         starts right after that row. Any page costs the same: the bound is where
         the index scan starts.
+        limit is required (the contract pins it) and may be at most 1000.
         """
 
     def list_events_by_name(
@@ -94,13 +95,14 @@ class ActivityQueries(Protocol):
         /,
         *,
         name: str,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.AnalyticsEvent]:
         """A page of the events of one name, most recent first (occurred_at desc, id desc).
         before is exclusive on occurred_at; pass the last row's occurred_at and id as
         before and before_id to continue after it without skipping equal timestamps.
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def count_events_by_day(
@@ -230,7 +232,7 @@ class AsyncActivityQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.UserActivity]:
@@ -240,6 +242,7 @@ class AsyncActivityQueries(Protocol):
         last row's created_at as before and its id as before_id: the next page then
         starts right after that row. Any page costs the same: the bound is where
         the index scan starts.
+        limit is required (the contract pins it) and may be at most 1000.
         """
 
     async def list_events_by_name(
@@ -248,13 +251,14 @@ class AsyncActivityQueries(Protocol):
         /,
         *,
         name: str,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.AnalyticsEvent]:
         """A page of the events of one name, most recent first (occurred_at desc, id desc).
         before is exclusive on occurred_at; pass the last row's occurred_at and id as
         before and before_id to continue after it without skipping equal timestamps.
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def count_events_by_day(
@@ -403,11 +407,12 @@ class AuthQueries(Protocol):
         conn: psycopg.Connection[Any] | None = None,
         /,
         *,
-        limit: int,
+        limit: int | None = None,
         after_id: uuid.UUID | None = None,
     ) -> list[models.User]:
         """Live users, newest first, a page at a time: pass the last id of the
         previous page as after_id (keyset pagination, no OFFSET).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def update_user_name(
@@ -517,8 +522,13 @@ class AuthQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Session]:
-        """A user's active sessions, newest first (the "signed-in devices" screen)."""
+        """A user's active sessions, newest first (the "signed-in devices" screen).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def revoke_session(
         self,
@@ -672,11 +682,12 @@ class AsyncAuthQueries(Protocol):
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
         *,
-        limit: int,
+        limit: int | None = None,
         after_id: uuid.UUID | None = None,
     ) -> list[models.User]:
         """Live users, newest first, a page at a time: pass the last id of the
         previous page as after_id (keyset pagination, no OFFSET).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def update_user_name(
@@ -786,8 +797,13 @@ class AsyncAuthQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Session]:
-        """A user's active sessions, newest first (the "signed-in devices" screen)."""
+        """A user's active sessions, newest first (the "signed-in devices" screen).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def revoke_session(
         self,
@@ -914,16 +930,27 @@ class LearningQueries(Protocol):
         self,
         conn: psycopg.Connection[Any] | None = None,
         /,
+        *,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.ProgrammingLanguage]:
-        """Every live language of the catalogue, published or not, by name."""
+        """Every live language of the catalogue, published or not, by name.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def list_languages_with_module_counts(
         self,
         conn: psycopg.Connection[Any] | None = None,
         /,
+        *,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.LanguageWithModuleCountRow]:
         """The learner catalogue: published live tracks by name, each with its number
         of live modules.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     def get_language_by_slug(
@@ -983,8 +1010,13 @@ class LearningQueries(Protocol):
         /,
         *,
         language_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Module]:
-        """The live modules of a language track, by position."""
+        """The live modules of a language track, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def get_module(
         self,
@@ -1052,8 +1084,13 @@ class LearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Material]:
-        """The live materials of a module, by position."""
+        """The live materials of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def update_material(
         self,
@@ -1105,8 +1142,13 @@ class LearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Assignment]:
-        """The live assignments of a module, by position."""
+        """The live assignments of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def get_assignment(
         self,
@@ -1164,8 +1206,13 @@ class LearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQQuiz]:
-        """The live quizzes of a module, by position."""
+        """The live quizzes of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def get_quiz(
         self,
@@ -1220,8 +1267,13 @@ class LearningQueries(Protocol):
         /,
         *,
         quiz_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQQuestion]:
-        """The questions of a quiz, by position."""
+        """The questions of a quiz, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def create_option(
         self,
@@ -1241,9 +1293,15 @@ class LearningQueries(Protocol):
         /,
         *,
         quiz_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQOption]:
         """Every option of a quiz in one round trip, by question position then option
         position. Carries is_correct: strip it before showing a learner the quiz.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
+
         Enrollments and progress --------------------------------------------------
         """
 
@@ -1320,9 +1378,13 @@ class LearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         language_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.ModuleProgress]:
         """A learner's progress rows for the live modules of a track, by module
         position; a module not started yet has no row.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     def list_material_progress(
@@ -1332,9 +1394,14 @@ class LearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
 
         Submissions ---------------------------------------------------------------
         """
@@ -1392,13 +1459,14 @@ class LearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         assignment_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.AssignmentSubmission]:
         """A page of a learner's submissions for an assignment, newest first
         (submitted_at desc, id desc). To continue, pass the last row's submitted_at
         and id as before and before_id (keyset pagination).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def get_best_submission(
@@ -1472,13 +1540,14 @@ class LearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         quiz_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.MCQAttempt]:
         """A page of a learner's attempts at a quiz, newest first (started_at desc,
         id desc). To continue, pass the last row's started_at and id as before and
         before_id (keyset pagination).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def list_attempt_answers(
@@ -1487,8 +1556,14 @@ class LearningQueries(Protocol):
         /,
         *,
         attempt_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQAnswer]:
         """The answers of an attempt, in question order (the review screen).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
+
         Analyses ------------------------------------------------------------------
         """
 
@@ -1515,8 +1590,13 @@ class LearningQueries(Protocol):
         /,
         *,
         submission_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.AssignmentAnalysis]:
-        """The analyses of a submission, oldest first."""
+        """The analyses of a submission, oldest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def create_quiz_analysis(
         self,
@@ -1540,8 +1620,13 @@ class LearningQueries(Protocol):
         /,
         *,
         attempt_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.QuizAnalysis]:
-        """The analyses of a quiz attempt, oldest first."""
+        """The analyses of a quiz attempt, oldest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
 
 class AsyncLearningQueries(Protocol):
@@ -1568,16 +1653,27 @@ class AsyncLearningQueries(Protocol):
         self,
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
+        *,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.ProgrammingLanguage]:
-        """Every live language of the catalogue, published or not, by name."""
+        """Every live language of the catalogue, published or not, by name.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def list_languages_with_module_counts(
         self,
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
+        *,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.LanguageWithModuleCountRow]:
         """The learner catalogue: published live tracks by name, each with its number
         of live modules.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     async def get_language_by_slug(
@@ -1637,8 +1733,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         language_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Module]:
-        """The live modules of a language track, by position."""
+        """The live modules of a language track, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def get_module(
         self,
@@ -1706,8 +1807,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Material]:
-        """The live materials of a module, by position."""
+        """The live materials of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def update_material(
         self,
@@ -1759,8 +1865,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Assignment]:
-        """The live assignments of a module, by position."""
+        """The live assignments of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def get_assignment(
         self,
@@ -1818,8 +1929,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQQuiz]:
-        """The live quizzes of a module, by position."""
+        """The live quizzes of a module, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def get_quiz(
         self,
@@ -1874,8 +1990,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         quiz_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQQuestion]:
-        """The questions of a quiz, by position."""
+        """The questions of a quiz, by position.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def create_option(
         self,
@@ -1895,9 +2016,15 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         quiz_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQOption]:
         """Every option of a quiz in one round trip, by question position then option
         position. Carries is_correct: strip it before showing a learner the quiz.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
+
         Enrollments and progress --------------------------------------------------
         """
 
@@ -1974,9 +2101,13 @@ class AsyncLearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         language_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.ModuleProgress]:
         """A learner's progress rows for the live modules of a track, by module
         position; a module not started yet has no row.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     async def list_material_progress(
@@ -1986,9 +2117,14 @@ class AsyncLearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         module_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MaterialProgress]:
         """A learner's progress rows for the live materials of a module, by material
         position; a material not started yet has no row.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
 
         Submissions ---------------------------------------------------------------
         """
@@ -2046,13 +2182,14 @@ class AsyncLearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         assignment_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.AssignmentSubmission]:
         """A page of a learner's submissions for an assignment, newest first
         (submitted_at desc, id desc). To continue, pass the last row's submitted_at
         and id as before and before_id (keyset pagination).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def get_best_submission(
@@ -2126,13 +2263,14 @@ class AsyncLearningQueries(Protocol):
         *,
         user_id: uuid.UUID,
         quiz_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before: datetime.datetime | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.MCQAttempt]:
         """A page of a learner's attempts at a quiz, newest first (started_at desc,
         id desc). To continue, pass the last row's started_at and id as before and
         before_id (keyset pagination).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def list_attempt_answers(
@@ -2141,8 +2279,14 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         attempt_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.MCQAnswer]:
         """The answers of an attempt, in question order (the review screen).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+
+
         Analyses ------------------------------------------------------------------
         """
 
@@ -2169,8 +2313,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         submission_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.AssignmentAnalysis]:
-        """The analyses of a submission, oldest first."""
+        """The analyses of a submission, oldest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def create_quiz_analysis(
         self,
@@ -2194,8 +2343,13 @@ class AsyncLearningQueries(Protocol):
         /,
         *,
         attempt_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.QuizAnalysis]:
-        """The analyses of a quiz attempt, oldest first."""
+        """The analyses of a quiz attempt, oldest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
 
 class NotificationsQueries(Protocol):
@@ -2236,9 +2390,13 @@ class NotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None,
+        before_id: uuid.UUID | None = None,
     ) -> list[models.Notification]:
-        """A user's unread notifications, newest first, at most limit."""
+        """A user's unread notifications, newest first, at most limit, a page at a
+        time (keyset on before_id: the id of the last one of the previous page).
+        limit is required (the contract pins it) and may be at most 1000.
+        """
 
     def list_notifications(
         self,
@@ -2246,11 +2404,12 @@ class NotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Notification]:
         """All of a user's notifications, read or not, newest first, a page at a time
         (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def count_unread_notifications(
@@ -2326,9 +2485,13 @@ class NotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.NotificationPreference]:
         """The preferences a user has stored (channels without a row are enabled; see
         get_notification_channels for the effective settings).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     def get_notification_channels(
@@ -2405,11 +2568,13 @@ class NotificationsQueries(Protocol):
         conn: psycopg.Connection[Any] | None = None,
         /,
         *,
-        limit: int,
+        limit: int | None = None,
     ) -> list[models.EmailLog]:
         """The oldest queued emails for a sender worker, locked for this transaction
         and skipping those another worker holds: call it in db.transaction() and
-        update each one's status before the transaction ends.
+        update each one's status before the transaction ends. A queue, so no
+        keyset: the next call takes the next rows no other worker holds.
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     def list_user_email_logs(
@@ -2418,10 +2583,12 @@ class NotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.EmailLog]:
-        """The emails sent to a user, newest first, a page at a time (keyset on before_id)."""
+        """The emails sent to a user, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
 
 class AsyncNotificationsQueries(Protocol):
@@ -2462,9 +2629,13 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None,
+        before_id: uuid.UUID | None = None,
     ) -> list[models.Notification]:
-        """A user's unread notifications, newest first, at most limit."""
+        """A user's unread notifications, newest first, at most limit, a page at a
+        time (keyset on before_id: the id of the last one of the previous page).
+        limit is required (the contract pins it) and may be at most 1000.
+        """
 
     async def list_notifications(
         self,
@@ -2472,11 +2643,12 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Notification]:
         """All of a user's notifications, read or not, newest first, a page at a time
         (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def count_unread_notifications(
@@ -2552,9 +2724,13 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.NotificationPreference]:
         """The preferences a user has stored (channels without a row are enabled; see
         get_notification_channels for the effective settings).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
         """
 
     async def get_notification_channels(
@@ -2631,11 +2807,13 @@ class AsyncNotificationsQueries(Protocol):
         conn: psycopg.AsyncConnection[Any] | None = None,
         /,
         *,
-        limit: int,
+        limit: int | None = None,
     ) -> list[models.EmailLog]:
         """The oldest queued emails for a sender worker, locked for this transaction
         and skipping those another worker holds: call it in db.transaction() and
-        update each one's status before the transaction ends.
+        update each one's status before the transaction ends. A queue, so no
+        keyset: the next call takes the next rows no other worker holds.
+        limit defaults to 100 rows, and may be at most 1000.
         """
 
     async def list_user_email_logs(
@@ -2644,10 +2822,12 @@ class AsyncNotificationsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.EmailLog]:
-        """The emails sent to a user, newest first, a page at a time (keyset on before_id)."""
+        """The emails sent to a user, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
 
 class PaymentsQueries(Protocol):
@@ -2717,8 +2897,13 @@ class PaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Subscription]:
-        """Every subscription of a user, newest first (billing history; a handful per user)."""
+        """Every subscription of a user, newest first (billing history; a handful per user).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def update_subscription_status(
         self,
@@ -2844,10 +3029,12 @@ class PaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Transaction]:
-        """A user's transactions, newest first, a page at a time (keyset on before_id)."""
+        """A user's transactions, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
     def update_transaction_status(
         self,
@@ -2917,10 +3104,12 @@ class PaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Invoice]:
-        """A user's invoices, newest first, a page at a time (keyset on before_id)."""
+        """A user's invoices, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
     def issue_invoice(
         self,
@@ -3001,8 +3190,13 @@ class PaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.PaymentMethod]:
-        """A user's saved methods, the default first, then newest first."""
+        """A user's saved methods, the default first, then newest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     def get_default_payment_method(
         self,
@@ -3107,8 +3301,13 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.Subscription]:
-        """Every subscription of a user, newest first (billing history; a handful per user)."""
+        """Every subscription of a user, newest first (billing history; a handful per user).
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def update_subscription_status(
         self,
@@ -3234,10 +3433,12 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Transaction]:
-        """A user's transactions, newest first, a page at a time (keyset on before_id)."""
+        """A user's transactions, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
     async def update_transaction_status(
         self,
@@ -3307,10 +3508,12 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
-        limit: int,
+        limit: int | None = None,
         before_id: uuid.UUID | None = None,
     ) -> list[models.Invoice]:
-        """A user's invoices, newest first, a page at a time (keyset on before_id)."""
+        """A user's invoices, newest first, a page at a time (keyset on before_id).
+        limit defaults to 100 rows, and may be at most 1000.
+        """
 
     async def issue_invoice(
         self,
@@ -3391,8 +3594,13 @@ class AsyncPaymentsQueries(Protocol):
         /,
         *,
         user_id: uuid.UUID,
+        limit: int | None = None,
+        after_id: uuid.UUID | None = None,
     ) -> list[models.PaymentMethod]:
-        """A user's saved methods, the default first, then newest first."""
+        """A user's saved methods, the default first, then newest first.
+        A page at a time: at most limit rows (default 100, at most 1000), after the
+        row whose id is after_id (the last of the previous page).
+        """
 
     async def get_default_payment_method(
         self,

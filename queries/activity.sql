@@ -17,6 +17,7 @@ returning id, user_id, type, entity_type, entity_id, metadata, created_at;
 -- last row's created_at as before and its id as before_id: the next page then
 -- starts right after that row. Any page costs the same: the bound is where
 -- the index scan starts.
+-- limit is required (the contract pins it) and may be at most 1000.
 -- optional: before, before_id
 select id, user_id, type, entity_type, entity_id, metadata, created_at
   from activity.user_activities
@@ -24,21 +25,22 @@ select id, user_id, type, entity_type, entity_id, metadata, created_at
    and (created_at, id) < (coalesce(:before::timestamptz, 'infinity'),
                            coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: list_events_by_name(name, limit, before, before_id)
 -- record_class: AnalyticsEvent
 -- A page of the events of one name, most recent first (occurred_at desc, id desc).
 -- before is exclusive on occurred_at; pass the last row's occurred_at and id as
 -- before and before_id to continue after it without skipping equal timestamps.
--- optional: before, before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before, before_id
 select id, name, user_id, properties, occurred_at, created_at
   from activity.analytics_events
  where name = :name
    and (occurred_at, id) < (coalesce(:before::timestamptz, 'infinity'),
                             coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by occurred_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: count_events_by_day(since, until, name)
 -- record_class: EventCountRow

@@ -37,7 +37,8 @@ select id, email, password_hash, role
 -- record_class: User
 -- Live users, newest first, a page at a time: pass the last id of the
 -- previous page as after_id (keyset pagination, no OFFSET).
--- optional: after_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, after_id
 select id, email, name, role, email_verified_at, last_login_at, created_at, updated_at, deleted_at
   from auth.users
  where deleted_at is null
@@ -45,7 +46,7 @@ select id, email, name, role, email_verified_at, last_login_at, created_at, upda
                                     case when :after_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:after_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: update_user_name(id, name)^
 -- record_class: User
@@ -145,16 +146,23 @@ update auth.sessions
    and revoked_at is null
    and expires_at > now();
 
--- name: list_user_sessions(user_id)
+-- name: list_user_sessions(user_id, limit, after_id)
 -- record_class: Session
 -- A user's active sessions, newest first (the "signed-in devices" screen).
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, user_id, token_hash, user_agent, ip_address, expires_at, revoked_at, last_used_at,
        created_at, updated_at
   from auth.sessions
  where user_id = :user_id
    and revoked_at is null
    and expires_at > now()
- order by created_at desc, id desc;
+   and (:after_id::uuid is null
+        or (created_at, id) < (select k.created_at, k.id from auth.sessions k where k.id = :after_id::uuid))
+ order by created_at desc, id desc
+ limit coalesce(:limit::integer, 100);
 
 -- name: revoke_session(token_hash)!
 -- Sign out one session. Returns 1, or 0 when it was unknown or already revoked.

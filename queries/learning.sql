@@ -14,26 +14,40 @@ insert into learning.programming_languages (slug, name, description, icon_url, i
 values (:slug, :name, :description, :icon_url, coalesce(:is_published::boolean, true))
 returning id, slug, name, description, icon_url, is_published, created_at, updated_at, deleted_at;
 
--- name: list_languages()
+-- name: list_languages(limit, after_id)
 -- record_class: ProgrammingLanguage
 -- Every live language of the catalogue, published or not, by name.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, slug, name, description, icon_url, is_published, created_at, updated_at, deleted_at
   from learning.programming_languages
  where deleted_at is null
- order by name, id;
+   and (:after_id::uuid is null
+        or (name, id) > (select k.name, k.id from learning.programming_languages k where k.id = :after_id::uuid))
+ order by name, id
+ limit coalesce(:limit::integer, 100);
 
--- name: list_languages_with_module_counts()
+-- name: list_languages_with_module_counts(limit, after_id)
 -- record_class: LanguageWithModuleCountRow
 -- The learner catalogue: published live tracks by name, each with its number
 -- of live modules.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select l.id, l.slug, l.name, l.description, l.icon_url, l.is_published,
        count(m.id) as module_count, l.created_at, l.updated_at, l.deleted_at
   from learning.programming_languages l
   left join learning.modules m on m.language_id = l.id and m.deleted_at is null
  where l.deleted_at is null
    and l.is_published
+   and (:after_id::uuid is null
+        or (l.name, l.id) > (select k.name, k.id from learning.programming_languages k where k.id = :after_id::uuid))
  group by l.id
- order by l.name, l.id;
+ order by l.name, l.id
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_language_by_slug(slug)^
 -- record_class: ProgrammingLanguage
@@ -98,15 +112,22 @@ values (:language_id, :slug, :title, :position, :difficulty, :description)
 returning id, language_id, slug, title, description, position, difficulty, created_at, updated_at,
           deleted_at;
 
--- name: list_modules(language_id)
+-- name: list_modules(language_id, limit, after_id)
 -- record_class: Module
 -- The live modules of a language track, by position.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, language_id, slug, title, description, position, difficulty, created_at, updated_at,
        deleted_at
   from learning.modules
  where language_id = :language_id
    and deleted_at is null
- order by position, id;
+   and (:after_id::uuid is null
+        or (position, id) > (select k.position, k.id from learning.modules k where k.id = :after_id::uuid))
+ order by position, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_module(id)^
 -- record_class: Module
@@ -178,15 +199,22 @@ values (:module_id, :title, :type, :content, :url, coalesce(:position::integer, 
 returning id, module_id, title, type, content, url, position, duration_seconds, created_at,
           updated_at, deleted_at;
 
--- name: list_materials(module_id)
+-- name: list_materials(module_id, limit, after_id)
 -- record_class: Material
 -- The live materials of a module, by position.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, module_id, title, type, content, url, position, duration_seconds, created_at,
        updated_at, deleted_at
   from learning.materials
  where module_id = :module_id
    and deleted_at is null
- order by position, id;
+   and (:after_id::uuid is null
+        or (position, id) > (select k.position, k.id from learning.materials k where k.id = :after_id::uuid))
+ order by position, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: update_material(id, title, type, content, url, position, duration_seconds)^
 -- record_class: Material
@@ -225,15 +253,22 @@ values (:module_id, :title, :description, :difficulty, :points, :starter_code,
 returning id, module_id, title, description, difficulty, starter_code, test_cases, points, position,
           created_at, updated_at, deleted_at;
 
--- name: list_assignments(module_id)
+-- name: list_assignments(module_id, limit, after_id)
 -- record_class: Assignment
 -- The live assignments of a module, by position.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, module_id, title, description, difficulty, starter_code, test_cases, points, position,
        created_at, updated_at, deleted_at
   from learning.assignments
  where module_id = :module_id
    and deleted_at is null
- order by position, id;
+   and (:after_id::uuid is null
+        or (position, id) > (select k.position, k.id from learning.assignments k where k.id = :after_id::uuid))
+ order by position, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_assignment(id)^
 -- record_class: Assignment
@@ -281,15 +316,22 @@ values (:module_id, :title, :passing_score, :description, :time_limit_seconds,
 returning id, module_id, title, description, passing_score, time_limit_seconds, position,
           created_at, updated_at, deleted_at;
 
--- name: list_quizzes(module_id)
+-- name: list_quizzes(module_id, limit, after_id)
 -- record_class: MCQQuiz
 -- The live quizzes of a module, by position.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, module_id, title, description, passing_score, time_limit_seconds, position,
        created_at, updated_at, deleted_at
   from learning.mcq_quizzes
  where module_id = :module_id
    and deleted_at is null
- order by position, id;
+   and (:after_id::uuid is null
+        or (position, id) > (select k.position, k.id from learning.mcq_quizzes k where k.id = :after_id::uuid))
+ order by position, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_quiz(id)^
 -- record_class: MCQQuiz
@@ -331,13 +373,20 @@ insert into learning.mcq_questions (quiz_id, prompt, position, points, explanati
 values (:quiz_id, :prompt, :position, :points, :explanation)
 returning id, quiz_id, prompt, explanation, position, points, created_at, updated_at;
 
--- name: list_questions(quiz_id)
+-- name: list_questions(quiz_id, limit, after_id)
 -- record_class: MCQQuestion
 -- The questions of a quiz, by position.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, quiz_id, prompt, explanation, position, points, created_at, updated_at
   from learning.mcq_questions
  where quiz_id = :quiz_id
- order by position, id;
+   and (:after_id::uuid is null
+        or (position, id) > (select k.position, k.id from learning.mcq_questions k where k.id = :after_id::uuid))
+ order by position, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: create_option(question_id, text, is_correct, position)^
 -- record_class: MCQOption
@@ -347,15 +396,22 @@ insert into learning.mcq_options (question_id, text, is_correct, position)
 values (:question_id, :text, :is_correct, coalesce(:position::integer, 0))
 returning id, question_id, text, is_correct, position, created_at, updated_at;
 
--- name: list_quiz_options(quiz_id)
+-- name: list_quiz_options(quiz_id, limit, after_id)
 -- record_class: MCQOption
 -- Every option of a quiz in one round trip, by question position then option
 -- position. Carries is_correct: strip it before showing a learner the quiz.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select o.id, o.question_id, o.text, o.is_correct, o.position, o.created_at, o.updated_at
   from learning.mcq_options o
   join learning.mcq_questions q on q.id = o.question_id
  where q.quiz_id = :quiz_id
- order by q.position, q.id, o.position, o.id;
+   and (:after_id::uuid is null
+        or (q.position, q.id, o.position, o.id) > (select kq.position, kq.id, ko.position, ko.id from learning.mcq_options ko join learning.mcq_questions kq on kq.id = ko.question_id where ko.id = :after_id::uuid))
+ order by q.position, q.id, o.position, o.id
+ limit coalesce(:limit::integer, 100);
 
 -- Enrollments and progress --------------------------------------------------
 
@@ -487,10 +543,13 @@ select :user_id::uuid, module_id,
 returning id, user_id, module_id, status, progress_percent, started_at, completed_at, created_at,
           updated_at;
 
--- name: list_module_progress(user_id, language_id)
+-- name: list_module_progress(user_id, language_id, limit, after_id)
 -- record_class: ModuleProgress
 -- A learner's progress rows for the live modules of a track, by module
 -- position; a module not started yet has no row.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
 -- plan: custom
 select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at, p.completed_at,
        p.created_at, p.updated_at
@@ -499,12 +558,18 @@ select p.id, p.user_id, p.module_id, p.status, p.progress_percent, p.started_at,
  where p.user_id = :user_id
    and mo.language_id = :language_id
    and mo.deleted_at is null
- order by mo.position, mo.id;
+   and (:after_id::uuid is null
+        or (mo.position, mo.id) > (select km.position, km.id from learning.module_progress kp join learning.modules km on km.id = kp.module_id where kp.id = :after_id::uuid))
+ order by mo.position, mo.id
+ limit coalesce(:limit::integer, 100);
 
--- name: list_material_progress(user_id, module_id)
+-- name: list_material_progress(user_id, module_id, limit, after_id)
 -- record_class: MaterialProgress
 -- A learner's progress rows for the live materials of a module, by material
 -- position; a material not started yet has no row.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
 -- plan: custom
 select p.id, p.user_id, p.material_id, p.status, p.completed_at, p.created_at, p.updated_at
   from learning.material_progress p
@@ -512,7 +577,10 @@ select p.id, p.user_id, p.material_id, p.status, p.completed_at, p.created_at, p
  where p.user_id = :user_id
    and ma.module_id = :module_id
    and ma.deleted_at is null
- order by ma.position, ma.id;
+   and (:after_id::uuid is null
+        or (ma.position, ma.id) > (select km.position, km.id from learning.material_progress kp join learning.materials km on km.id = kp.material_id where kp.id = :after_id::uuid))
+ order by ma.position, ma.id
+ limit coalesce(:limit::integer, 100);
 
 -- Submissions ---------------------------------------------------------------
 
@@ -572,7 +640,8 @@ select id, user_id, assignment_id, code, status, score, test_results, feedback, 
 -- A page of a learner's submissions for an assignment, newest first
 -- (submitted_at desc, id desc). To continue, pass the last row's submitted_at
 -- and id as before and before_id (keyset pagination).
--- optional: before, before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before, before_id
 select id, user_id, assignment_id, code, status, score, test_results, feedback, submitted_at,
        graded_at, created_at, updated_at
   from learning.assignment_submissions
@@ -581,7 +650,7 @@ select id, user_id, assignment_id, code, status, score, test_results, feedback, 
    and (submitted_at, id) < (coalesce(:before::timestamptz, 'infinity'),
                          coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by submitted_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_best_submission(user_id, assignment_id)^
 -- record_class: AssignmentSubmission
@@ -688,7 +757,8 @@ select id, user_id, quiz_id, score, max_score, passed, started_at, finished_at, 
 -- A page of a learner's attempts at a quiz, newest first (started_at desc,
 -- id desc). To continue, pass the last row's started_at and id as before and
 -- before_id (keyset pagination).
--- optional: before, before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before, before_id
 select id, user_id, quiz_id, score, max_score, passed, started_at, finished_at, created_at,
        updated_at
   from learning.mcq_attempts
@@ -697,16 +767,23 @@ select id, user_id, quiz_id, score, max_score, passed, started_at, finished_at, 
    and (started_at, id) < (coalesce(:before::timestamptz, 'infinity'),
                          coalesce(:before_id::uuid, '00000000-0000-0000-0000-000000000000'))
  order by started_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
--- name: list_attempt_answers(attempt_id)
+-- name: list_attempt_answers(attempt_id, limit, after_id)
 -- record_class: MCQAnswer
 -- The answers of an attempt, in question order (the review screen).
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select ans.id, ans.attempt_id, ans.question_id, ans.option_id, ans.created_at, ans.updated_at
   from learning.mcq_answers ans
   join learning.mcq_questions q on q.id = ans.question_id
  where ans.attempt_id = :attempt_id
- order by q.position, q.id;
+   and (:after_id::uuid is null
+        or (q.position, q.id, ans.id) > (select kq.position, kq.id, ka.id from learning.mcq_answers ka join learning.mcq_questions kq on kq.id = ka.question_id where ka.id = :after_id::uuid))
+ order by q.position, q.id, ans.id
+ limit coalesce(:limit::integer, 100);
 
 -- Analyses ------------------------------------------------------------------
 
@@ -722,14 +799,21 @@ values (:submission_id, :type, :summary, coalesce(:details::jsonb, '{}'), :score
 returning id, submission_id, type, summary, details, score, ai_model, reviewer_id, created_at,
           updated_at;
 
--- name: list_assignment_analyses(submission_id)
+-- name: list_assignment_analyses(submission_id, limit, after_id)
 -- record_class: AssignmentAnalysis
 -- The analyses of a submission, oldest first.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, submission_id, type, summary, details, score, ai_model, reviewer_id, created_at,
        updated_at
   from learning.assignment_analyses
  where submission_id = :submission_id
- order by created_at, id;
+   and (:after_id::uuid is null
+        or (created_at, id) > (select k.created_at, k.id from learning.assignment_analyses k where k.id = :after_id::uuid))
+ order by created_at, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: create_quiz_analysis(attempt_id, type, summary, details, ai_model, reviewer_id)^
 -- record_class: QuizAnalysis
@@ -740,10 +824,17 @@ insert into learning.quiz_analyses (attempt_id, type, summary, details, ai_model
 values (:attempt_id, :type, :summary, coalesce(:details::jsonb, '{}'), :ai_model, :reviewer_id)
 returning id, attempt_id, type, summary, details, ai_model, reviewer_id, created_at, updated_at;
 
--- name: list_quiz_analyses(attempt_id)
+-- name: list_quiz_analyses(attempt_id, limit, after_id)
 -- record_class: QuizAnalysis
 -- The analyses of a quiz attempt, oldest first.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, attempt_id, type, summary, details, ai_model, reviewer_id, created_at, updated_at
   from learning.quiz_analyses
  where attempt_id = :attempt_id
- order by created_at, id;
+   and (:after_id::uuid is null
+        or (created_at, id) > (select k.created_at, k.id from learning.quiz_analyses k where k.id = :after_id::uuid))
+ order by created_at, id
+ limit coalesce(:limit::integer, 100);

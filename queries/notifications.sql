@@ -20,21 +20,28 @@ insert into notifications.notifications (user_id, type, title, body, data)
 values (:user_id, :type, :title, :body, :data)
 returning id, user_id, type, title, body, data, read_at, created_at, updated_at;
 
--- name: list_unread_notifications(user_id, limit)
+-- name: list_unread_notifications(user_id, limit, before_id)
 -- record_class: Notification
--- A user's unread notifications, newest first, at most limit.
+-- A user's unread notifications, newest first, at most limit, a page at a
+-- time (keyset on before_id: the id of the last one of the previous page).
+-- limit is required (the contract pins it) and may be at most 1000.
+-- optional: before_id
 select id, user_id, type, title, body, data, read_at, created_at, updated_at
   from notifications.notifications
  where user_id = :user_id
    and read_at is null
+   and (created_at, id) < (coalesce((select created_at from notifications.notifications where id = :before_id::uuid),
+                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: list_notifications(user_id, limit, before_id)
 -- record_class: Notification
 -- All of a user's notifications, read or not, newest first, a page at a time
 -- (keyset on before_id).
--- optional: before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before_id
 select id, user_id, type, title, body, data, read_at, created_at, updated_at
   from notifications.notifications
  where user_id = :user_id
@@ -42,7 +49,7 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
                                     case when :before_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: count_unread_notifications(user_id)$
 -- How many unread notifications a user has (the badge).
@@ -100,14 +107,21 @@ values (:user_id, :channel, :type, :enabled)
    set enabled = excluded.enabled
 returning id, user_id, channel, type, enabled, created_at, updated_at;
 
--- name: list_notification_preferences(user_id)
+-- name: list_notification_preferences(user_id, limit, after_id)
 -- record_class: NotificationPreference
 -- The preferences a user has stored (channels without a row are enabled; see
 -- get_notification_channels for the effective settings).
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, user_id, channel, type, enabled, created_at, updated_at
   from notifications.notification_preferences
  where user_id = :user_id
- order by channel, type nulls first;
+   and (:after_id::uuid is null
+        or (channel, type is not null, type, id) > (select k.channel, k.type is not null, k.type, k.id from notifications.notification_preferences k where k.id = :after_id::uuid))
+ order by channel, type nulls first, id
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_notification_channels(user_id, type)$
 -- The effective settings as a dict of every channel to enabled, e.g.
@@ -179,19 +193,23 @@ returning id, user_id, to_email, template, subject, status, provider_message_id,
 -- record_class: EmailLog
 -- The oldest queued emails for a sender worker, locked for this transaction
 -- and skipping those another worker holds: call it in db.transaction() and
--- update each one's status before the transaction ends.
+-- update each one's status before the transaction ends. A queue, so no
+-- keyset: the next call takes the next rows no other worker holds.
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit
 select id, user_id, to_email, template, subject, status, provider_message_id, error, sent_at,
        created_at, updated_at
   from notifications.email_logs
  where status = 'queued'
  order by created_at, id
- limit :limit
+ limit coalesce(:limit::integer, 100)
    for update skip locked;
 
 -- name: list_user_email_logs(user_id, limit, before_id)
 -- record_class: EmailLog
 -- The emails sent to a user, newest first, a page at a time (keyset on before_id).
--- optional: before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before_id
 select id, user_id, to_email, template, subject, status, provider_message_id, error, sent_at,
        created_at, updated_at
   from notifications.email_logs
@@ -200,4 +218,4 @@ select id, user_id, to_email, template, subject, status, provider_message_id, er
                                     case when :before_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);

@@ -62,14 +62,21 @@ select id, user_id, plan, status, current_period_start, current_period_end, canc
  order by created_at desc, id desc
  limit 1;
 
--- name: list_user_subscriptions(user_id)
+-- name: list_user_subscriptions(user_id, limit, after_id)
 -- record_class: Subscription
 -- Every subscription of a user, newest first (billing history; a handful per user).
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, user_id, plan, status, current_period_start, current_period_end, cancel_at_period_end,
        canceled_at, trial_ends_at, provider, provider_subscription_id, created_at, updated_at
   from payments.subscriptions
  where user_id = :user_id
- order by created_at desc, id desc;
+   and (:after_id::uuid is null
+        or (created_at, id) < (select k.created_at, k.id from payments.subscriptions k where k.id = :after_id::uuid))
+ order by created_at desc, id desc
+ limit coalesce(:limit::integer, 100);
 
 -- name: update_subscription_status(id, status)^
 -- record_class: Subscription
@@ -208,7 +215,8 @@ select id, user_id, subscription_id, amount_minor, currency, status, provider,
 -- name: list_user_transactions(user_id, limit, before_id)
 -- record_class: Transaction
 -- A user's transactions, newest first, a page at a time (keyset on before_id).
--- optional: before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before_id
 select id, user_id, subscription_id, amount_minor, currency, status, provider,
        provider_payment_id, description, failure_reason, refunded_at, created_at, updated_at
   from payments.transactions
@@ -217,7 +225,7 @@ select id, user_id, subscription_id, amount_minor, currency, status, provider,
                                     case when :before_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: update_transaction_status(provider_payment_id, status, failure_reason)^
 -- record_class: Transaction
@@ -279,7 +287,8 @@ select id, user_id, subscription_id, transaction_id, number, amount_minor, curre
 -- name: list_user_invoices(user_id, limit, before_id)
 -- record_class: Invoice
 -- A user's invoices, newest first, a page at a time (keyset on before_id).
--- optional: before_id
+-- limit defaults to 100 rows, and may be at most 1000.
+-- optional: limit, before_id
 select id, user_id, subscription_id, transaction_id, number, amount_minor, currency, status,
        line_items, issued_at, due_at, paid_at, voided_at, created_at, updated_at
   from payments.invoices
@@ -288,7 +297,7 @@ select id, user_id, subscription_id, transaction_id, number, amount_minor, curre
                                     case when :before_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
  order by created_at desc, id desc
- limit :limit;
+ limit coalesce(:limit::integer, 100);
 
 -- name: issue_invoice(id)^
 -- record_class: Invoice
@@ -388,14 +397,21 @@ update payments.payment_methods
 returning id, user_id, type, provider, provider_method_id, brand, last4, exp_month, exp_year,
           is_default, created_at, updated_at;
 
--- name: list_payment_methods(user_id)
+-- name: list_payment_methods(user_id, limit, after_id)
 -- record_class: PaymentMethod
 -- A user's saved methods, the default first, then newest first.
+-- A page at a time: at most limit rows (default 100, at most 1000), after the
+-- row whose id is after_id (the last of the previous page).
+-- optional: limit, after_id
+-- plan: custom
 select id, user_id, type, provider, provider_method_id, brand, last4, exp_month, exp_year,
        is_default, created_at, updated_at
   from payments.payment_methods
  where user_id = :user_id
- order by is_default desc, created_at desc, id desc;
+   and (:after_id::uuid is null
+        or (is_default, created_at, id) < (select k.is_default, k.created_at, k.id from payments.payment_methods k where k.id = :after_id::uuid))
+ order by is_default desc, created_at desc, id desc
+ limit coalesce(:limit::integer, 100);
 
 -- name: get_default_payment_method(user_id)^
 -- record_class: PaymentMethod

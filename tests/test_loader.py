@@ -45,7 +45,10 @@ def test_docstring_and_signature_come_from_the_sql() -> None:
     ]
     listing = inspect.signature(queries.auth.list_users).parameters
     assert listing["after_id"].default is None
-    assert listing["limit"].default is inspect.Parameter.empty
+    assert listing["limit"].default is None  # optional, like every list query's
+    assert inspect.signature(queries.auth.get_user_by_id).parameters["id"].default is (
+        inspect.Parameter.empty
+    )
     assert "optional:" not in (queries.auth.list_users.__doc__ or "")
 
 

@@ -64,6 +64,11 @@ __all__ = [
 ]
 
 MAX_TEXT = 1024 * 1024  # characters of one text parameter
+# Rows of a page: every list query takes ``limit`` (default DEFAULT_LIMIT, in its
+# SQL) and refuses more than MAX_LIMIT rather than cut the page short unseen (a
+# caller paging until a short page would stop early).
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
 MAX_SCALAR = 1024  # characters of a uuid, number, enum, address or time written as text
 MAX_JSON_DEPTH = 64  # levels of nested objects and arrays in one JSON value (or list)
 MAX_JSON = MAX_TEXT  # characters of text (keys and strings) plus items, in one JSON value
@@ -235,7 +240,7 @@ _PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, da
 class ParamCheck:
     """Checks a call's keyword arguments against a query's parameters: names, then types."""
 
-    __slots__ = ("allowed", "defaults", "qualname", "required", "types")
+    __slots__ = ("allowed", "defaults", "limited", "qualname", "required", "types")
 
     def __init__(self, qualname: str, params: Iterable[str], optional: Iterable[str]) -> None:
         self.qualname = qualname
@@ -244,12 +249,15 @@ class ParamCheck:
         self.required = self.allowed - self.defaults.keys()
         types = signatures.PARAMS.get(qualname)
         self.types = checker(qualname, types, signatures.ENUMS) if types else None
+        self.limited = "limit" in self.allowed
 
     def __call__(self, given: dict[str, Any]) -> dict[str, Any]:
         if given.keys() != self.allowed:
             given = self._complete(given)
         if self.types is not None:
             self.types(given)
+        if self.limited:
+            _check_limit(self.qualname, given["limit"])
         plain = True
         for name, value in given.items():
             kind = type(value)
@@ -274,6 +282,16 @@ class ParamCheck:
                 f"{self.qualname}: {'; '.join(parts)} parameter(s) (expected: {expected})"
             )
         return {**self.defaults, **given}
+
+
+def _check_limit(query: str, limit: Any) -> None:
+    if limit is None:
+        return
+    if type(limit) is not int or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidValue(
+            f"{query}: parameter limit expects a whole number from 1 to {MAX_LIMIT} "
+            f"(None: {DEFAULT_LIMIT}), got {_shown(limit)}"
+        )
 
 
 def _adapt(query: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -16,13 +16,13 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "activity.list_user_activity": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before": ("timestamptz", True),
         "before_id": ("uuid", True),
     },
     "activity.list_events_by_name": {
         "name": ("text", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before": ("timestamptz", True),
         "before_id": ("uuid", True),
     },
@@ -67,7 +67,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "email": ("text", False),
     },
     "auth.list_users": {
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "after_id": ("uuid", True),
     },
     "auth.update_user_name": {
@@ -111,6 +111,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "auth.list_user_sessions": {
         "user_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "auth.revoke_session": {
         "token_hash": ("text", False),
@@ -154,8 +156,14 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "icon_url": ("text", True),
         "is_published": ("bool", True),
     },
-    "learning.list_languages": {},
-    "learning.list_languages_with_module_counts": {},
+    "learning.list_languages": {
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
+    },
+    "learning.list_languages_with_module_counts": {
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
+    },
     "learning.get_language_by_slug": {
         "slug": ("text", False),
     },
@@ -180,6 +188,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_modules": {
         "language_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.get_module": {
         "id": ("uuid", False),
@@ -210,6 +220,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_materials": {
         "module_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.update_material": {
         "id": ("uuid", False),
@@ -235,6 +247,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_assignments": {
         "module_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.get_assignment": {
         "id": ("uuid", False),
@@ -262,6 +276,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_quizzes": {
         "module_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.get_quiz": {
         "id": ("uuid", False),
@@ -286,6 +302,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_questions": {
         "quiz_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.create_option": {
         "question_id": ("uuid", False),
@@ -295,6 +313,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_quiz_options": {
         "quiz_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.enroll_user": {
         "user_id": ("uuid", False),
@@ -319,10 +339,14 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "learning.list_module_progress": {
         "user_id": ("uuid", False),
         "language_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.list_material_progress": {
         "user_id": ("uuid", False),
         "module_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.create_submission": {
         "user_id": ("uuid", False),
@@ -343,7 +367,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "learning.list_submissions": {
         "user_id": ("uuid", False),
         "assignment_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before": ("timestamptz", True),
         "before_id": ("uuid", True),
     },
@@ -369,12 +393,14 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "learning.list_attempts": {
         "user_id": ("uuid", False),
         "quiz_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before": ("timestamptz", True),
         "before_id": ("uuid", True),
     },
     "learning.list_attempt_answers": {
         "attempt_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.create_assignment_analysis": {
         "submission_id": ("uuid", False),
@@ -387,6 +413,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_assignment_analyses": {
         "submission_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "learning.create_quiz_analysis": {
         "attempt_id": ("uuid", False),
@@ -398,6 +426,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "learning.list_quiz_analyses": {
         "attempt_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "notifications.create_notification": {
         "user_id": ("uuid", False),
@@ -414,11 +444,12 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "notifications.list_unread_notifications": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
+        "before_id": ("uuid", True),
     },
     "notifications.list_notifications": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before_id": ("uuid", True),
     },
     "notifications.count_unread_notifications": {
@@ -447,6 +478,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "notifications.list_notification_preferences": {
         "user_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "notifications.get_notification_channels": {
         "user_id": ("uuid", False),
@@ -475,11 +508,11 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "error": ("text", True),
     },
     "notifications.list_queued_emails": {
-        "limit": ("int8", False),
+        "limit": ("int4", True),
     },
     "notifications.list_user_email_logs": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before_id": ("uuid", True),
     },
     "payments.create_subscription": {
@@ -508,6 +541,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "payments.list_user_subscriptions": {
         "user_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "payments.update_subscription_status": {
         "id": ("uuid", False),
@@ -551,7 +586,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "payments.list_user_transactions": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before_id": ("uuid", True),
     },
     "payments.update_transaction_status": {
@@ -579,7 +614,7 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "payments.list_user_invoices": {
         "user_id": ("uuid", False),
-        "limit": ("int8", False),
+        "limit": ("int4", True),
         "before_id": ("uuid", True),
     },
     "payments.issue_invoice": {
@@ -611,6 +646,8 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "payments.list_payment_methods": {
         "user_id": ("uuid", False),
+        "limit": ("int4", True),
+        "after_id": ("uuid", True),
     },
     "payments.get_default_payment_method": {
         "user_id": ("uuid", False),

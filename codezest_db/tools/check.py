@@ -20,6 +20,7 @@ those; a query asserts that other columns are never NULL with a doc line
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import typing
 from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ from psycopg import sql
 from pydantic import AwareDatetime, BaseModel, IPvAnyAddress, NaiveDatetime
 
 from .. import _env, enums
-from .._query.parse import QuerySpec, domain_files, load_domain
+from .._query.parse import _STRINGS_AND_COMMENTS, QuerySpec, domain_files, load_domain
 from .._resources import queries_dir
 from ..errors import QueryError
 from . import scratch
@@ -102,7 +103,39 @@ def _compare(entry: Described) -> list[Finding]:
         )
     if spec.operation in _ROWS and spec.model is not None:
         findings.extend(_compare_model(entry, spec.model))
+    findings.extend(_check_page(spec))
     return findings
+
+
+_LIMIT = re.compile(r"\blimit\b", re.I)
+_KEYSET = ("after_id", "before_id", "before", "after")
+_DEFAULTED = re.compile(r"\bcoalesce\(\s*(?::limit|%\(limit\)s)\b", re.I)  # aiosql's rewrite
+
+
+def _check_page(spec: QuerySpec) -> list[Finding]:
+    """A ``list_*`` query returns a page: a ``limit`` parameter (default 100 when optional),
+    and a keyset.
+
+    A queue (``for update skip locked``) needs no keyset: each call takes the next rows.
+    """
+    if not spec.name.startswith("list_") or spec.operation is not Op.SELECT:
+        return []
+    problems = []
+    code = _STRINGS_AND_COMMENTS.sub(" ", spec.sql)
+    if "limit" not in spec.params or not _LIMIT.search(code):
+        problems.append(
+            "a list query returns a page: take a `limit` parameter and end with "
+            "`limit coalesce(:limit::integer, 100)` (at most 1000, checked before sending)"
+        )
+    elif "limit" in spec.optional and not _DEFAULTED.search(code):
+        problems.append("an optional `limit` needs its default: `coalesce(:limit::integer, 100)`")
+    queue = re.search(r"\bskip\s+locked\b", code, re.I)
+    if not queue and not any(name in spec.params for name in _KEYSET):
+        problems.append(
+            "a list query pages by keyset: take after_id (or before_id / before), the id "
+            "of the last row of the previous page"
+        )
+    return [finding(spec, problem) for problem in problems]
 
 
 def _compare_model(entry: Described, model: type[BaseModel]) -> list[Finding]:

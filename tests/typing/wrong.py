@@ -19,7 +19,7 @@ def wrong_sync(conn: psycopg.Connection[Any], aconn: psycopg.AsyncConnection[Any
     queries.auth.get_user_by_id(conn, id="not-a-uuid")  # error: Argument "id"
     found = queries.auth.get_user_by_email(conn, email="a@b.c")
     print(found.name)  # error: Item "None" of "User | None" has no attribute "name"
-    queries.learning.list_languages(conn, limit=3)  # error: Unexpected keyword argument "limit"
+    queries.learning.list_languages(conn, limit="3")  # error: Argument "limit"
     queries.payments.create_subscription(
         conn,
         user_id=uuid.uuid4(),
@@ -27,7 +27,7 @@ def wrong_sync(conn: psycopg.Connection[Any], aconn: psycopg.AsyncConnection[Any
         status="ACTIVE",
     )
     queries.notifications.mark_all_read(aconn, user_id=uuid.uuid4())  # error: Argument 1
-    queries.activity.list_user_activity(conn, user_id=uuid.uuid4())  # error: Missing named argument
+    queries.activity.list_user_activity(conn, limit=3)  # error: Missing named argument
 
 
 async def wrong_async(conn: psycopg.AsyncConnection[Any]) -> None:
