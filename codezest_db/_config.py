@@ -24,6 +24,10 @@ CONNECTION_OPTIONS = frozenset({"prepare_threshold"})
 LIBRARY_OPTIONS = frozenset({"multiplex"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
+# codezest-db's own: seconds a pooled call may wait on its server before the
+# watchdog checks that the server is alive (`_watchdog`); None: never check.
+WATCHDOG_OPTIONS = frozenset({"suspect_after"})
+DEFAULT_SUSPECT_AFTER = 2.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -37,6 +41,7 @@ class Settings:
     pool_options: dict[str, Any] = field(default_factory=dict)
     connect_options: dict[str, Any] = field(default_factory=dict)
     multiplex: bool | None = None
+    suspect_after: float | None = DEFAULT_SUSPECT_AFTER
 
     def __repr__(self) -> str:
         return (
@@ -45,7 +50,8 @@ class Settings:
             f"min_size={self.min_size}, "
             f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
             f"connect_options={_redact_options(self.connect_options)!r}, "
-            f"multiplex={self.multiplex!r})"
+            f"multiplex={self.multiplex!r}, "
+            f"suspect_after={self.suspect_after!r})"
         )
 
     def pool_arguments(self, name: str, replica: bool = False) -> dict[str, Any]:
@@ -124,6 +130,7 @@ def resolve(
     multiplex = options.pop("multiplex", None)
     if multiplex is not None and type(multiplex) is not bool:
         raise ConfigurationError(f"multiplex must be True, False or None, got {multiplex!r}")
+    suspect_after = _suspect_after(options.pop("suspect_after", DEFAULT_SUSPECT_AFTER))
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value
@@ -132,14 +139,33 @@ def resolve(
         else:
             unknown.append(key)
     if unknown:
+        known = POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS | WATCHDOG_OPTIONS
         raise ConfigurationError(
             f"unknown option(s) {', '.join(sorted(unknown))}: expected a pool option "
-            f"({', '.join(sorted(POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS))}) "
+            f"({', '.join(sorted(known))}) "
             "or a libpq connection parameter"
         )
     return Settings(
-        url, replica_url or None, min_size, max_size, pool_options, connect_options, multiplex
+        url,
+        replica_url or None,
+        min_size,
+        max_size,
+        pool_options,
+        connect_options,
+        multiplex,
+        suspect_after=suspect_after,
     )
+
+
+def _suspect_after(value: Any) -> float | None:
+    """A valid ``suspect_after``: a positive, finite number of seconds, or None (never check)."""
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 < value < float("inf"):
+        raise ConfigurationError(
+            f"suspect_after must be a positive number of seconds or None, got {value!r}"
+        )
+    return float(value)
 
 
 def _check_url(url: str, name: str) -> None:
