@@ -21,7 +21,7 @@ import tempfile
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,7 @@ async def _async_worker(name: str, emails: list[str], tally: Tally) -> None:
         write = rng.random() < 0.3
         email = f"w-{uuid.uuid4().hex}@faults.test" if write else rng.choice(emails)
         try:
+            call: Coroutine[Any, Any, Any]
             if write:
                 call = aio.queries.auth.create_user(
                     email=email, password_hash="h", name="W", role="STUDENT"
@@ -307,7 +308,12 @@ def test_closing_the_pools_ends_while_the_server_is_frozen(
         assert await aio.queries.auth.get_user_by_email(email=emails[0]) is not None
         postmaster = _postmaster(cluster)
         with frozen([postmaster, *_children(postmaster)]):
-            closing = threading.Thread(target=lambda: (sync_pool.close(), outcome.append("sync")))
+
+            def close() -> None:
+                sync_pool.close()
+                outcome.append("sync")
+
+            closing = threading.Thread(target=close)
             closing.start()
             await asyncio.wait_for(aio.close(), BOUND)
             outcome.append("async")
@@ -390,7 +396,8 @@ def test_calls_after_a_server_restart_succeed(
     def sync_calls(tag: str) -> int:
         done = 0
         for email in emails[:10]:
-            assert sync_queries.auth.get_user_by_email(email=email).email == email
+            user = sync_queries.auth.get_user_by_email(email=email)
+            assert user is not None and user.email == email
             new = f"{tag}-{uuid.uuid4().hex}@faults.test"
             assert (
                 sync_queries.auth.create_user(
