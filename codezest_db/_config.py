@@ -28,6 +28,17 @@ DEFAULT_CHECKOUT_TIMEOUT = 10.0
 # watchdog checks that the server is alive (`_watchdog`); None: never check.
 WATCHDOG_OPTIONS = frozenset({"suspect_after"})
 DEFAULT_SUSPECT_AFTER = 2.0
+# libpq's TCP settings for a peer lost on a real network (a host gone, a link
+# cut; nothing on Unix sockets): a dead idle connection is noticed in about a
+# minute, unacknowledged data gives up after 30 s. Each applies unless the URL
+# or configure() sets it.
+TCP_DEFAULTS = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -138,6 +149,7 @@ def resolve(
             connect_options[key] = value
         else:
             unknown.append(key)
+    connect_options = {**_tcp_defaults(url, replica_url), **connect_options}
     if unknown:
         known = POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS | WATCHDOG_OPTIONS
         raise ConfigurationError(
@@ -155,6 +167,15 @@ def resolve(
         multiplex,
         suspect_after=suspect_after,
     )
+
+
+def _tcp_defaults(*urls: str | None) -> dict[str, Any]:
+    """`TCP_DEFAULTS` that no URL sets (an option given as a keyword would override the URL's)."""
+    given: set[str] = set()
+    for url in urls:
+        if url:
+            given |= set(psycopg.conninfo.conninfo_to_dict(url))
+    return {key: value for key, value in TCP_DEFAULTS.items() if key not in given}
 
 
 def _suspect_after(value: Any) -> float | None:

@@ -454,3 +454,23 @@ def test_suspect_after_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CODEZEST_DB_SUSPECT_AFTER", "-3")
     with pytest.raises(errors.ConfigurationError, match="suspect_after"):
         resolve(url)
+
+
+def test_tcp_keepalives_and_user_timeout_by_default_unless_set(
+    cluster: Cluster, pools: None
+) -> None:
+    """For a peer lost on a real network: libpq's keepalives and tcp_user_timeout are on."""
+    _configure(cluster.url(keepalives_idle="7"), keepalives_count=2)
+    with sync_pool.connection() as conn:
+        params = conn.info.get_parameters()
+
+    async def main() -> dict[str, str]:
+        async with aio.connection() as aconn:
+            return aconn.info.get_parameters()
+
+    for found in (params, asyncio.run(main())):
+        assert found["keepalives"] == "1"
+        assert found["tcp_user_timeout"] == "30000"
+        assert found["keepalives_interval"] == "10"
+        assert found["keepalives_idle"] == "7"  # the URL's
+        assert found["keepalives_count"] == "2"  # configure()'s
