@@ -120,9 +120,9 @@ class Tally:
         self.counts: Counter[str] = Counter()
         self.acked: list[str] = []  # emails of writes that returned their row
         self.unsent: list[str] = []  # writes refused with statement_may_have_run False
-        self.cut_while_frozen: set[str] = set()  # workers whose call ended, failed, while frozen
+        self.ended_while_down: set[str] = set()  # workers whose call ended, failed, while down
         self.other: list[BaseException] = []
-        self.frozen = False
+        self.phase = "before"  # then "down" (frozen, or stopped), then "after"
         self.stop = False
 
     def read(self, worker: str, email: str, user: Any) -> None:
@@ -137,12 +137,16 @@ class Tally:
             else:
                 self.counts["wrong"] += 1
 
-    def failed(self, worker: str, email: str, exc: BaseException, write: bool) -> None:
+    def failed(
+        self, worker: str, email: str, exc: BaseException, write: bool, started: str
+    ) -> None:
         with self.lock:
+            if started == "after":  # the server was back before the call began
+                self.counts["failed after"] += 1
             if isinstance(exc, errors.ConnectionFailed):
                 self.counts["connection failed"] += 1
-                if self.frozen:
-                    self.cut_while_frozen.add(worker)
+                if self.phase == "down":
+                    self.ended_while_down.add(worker)
                 if write and not exc.statement_may_have_run:
                     self.unsent.append(email)
             else:
@@ -153,6 +157,7 @@ class Tally:
 def _sync_worker(name: str, emails: list[str], tally: Tally) -> None:
     rng = random.Random(name)
     while not tally.stop:
+        started = tally.phase
         if rng.random() < 0.3:
             email = f"w-{uuid.uuid4().hex}@faults.test"
             try:
@@ -160,7 +165,7 @@ def _sync_worker(name: str, emails: list[str], tally: Tally) -> None:
                     email=email, password_hash="h", name="W", role="STUDENT"
                 )
             except errors.DatabaseError as exc:
-                tally.failed(name, email, exc, write=True)
+                tally.failed(name, email, exc, write=True, started=started)
             else:
                 tally.wrote(name, email, user)
         else:
@@ -168,7 +173,7 @@ def _sync_worker(name: str, emails: list[str], tally: Tally) -> None:
             try:
                 found = sync_queries.auth.get_user_by_email(email=email)
             except errors.DatabaseError as exc:
-                tally.failed(name, email, exc, write=False)
+                tally.failed(name, email, exc, write=False, started=started)
             else:
                 tally.read(name, email, found)
 
@@ -176,7 +181,7 @@ def _sync_worker(name: str, emails: list[str], tally: Tally) -> None:
 async def _async_worker(name: str, emails: list[str], tally: Tally) -> None:
     rng = random.Random(name)
     while not tally.stop:
-        write = rng.random() < 0.3
+        write, started = rng.random() < 0.3, tally.phase
         email = f"w-{uuid.uuid4().hex}@faults.test" if write else rng.choice(emails)
         try:
             call: Coroutine[Any, Any, Any]
@@ -191,7 +196,7 @@ async def _async_worker(name: str, emails: list[str], tally: Tally) -> None:
             with tally.lock:
                 tally.counts["hang"] += 1
         except errors.DatabaseError as exc:
-            tally.failed(name, email, exc, write=write)
+            tally.failed(name, email, exc, write=write, started=started)
         else:
             (tally.wrote if write else tally.read)(name, email, result)
 
@@ -218,9 +223,10 @@ def _run_workload(
             thread.start()
         await asyncio.sleep(1.0)  # every worker has made calls
         with freeze():
-            tally.frozen = True
+            tally.phase = "down"
             await asyncio.sleep(FREEZE)
-            tally.frozen = False  # before SIGCONT: a call counted as ended frozen was
+            tally.phase = "between"  # before SIGCONT: a call counted as ended down was
+        tally.phase = "after"
         await asyncio.sleep(3.0)  # calls after the freeze
         tally.stop = True
         _, pending = await asyncio.wait(tasks, timeout=BOUND + 5)
@@ -242,10 +248,11 @@ def _check(tally: Tally, hung: list[str], url: str) -> None:
     assert tally.counts["wrong"] == 0, tally.counts
     assert not tally.other, f"{tally.counts}: {tally.other[:3]!r}"
     assert tally.counts["read ok"] > 0 and tally.counts["write ok"] > 0, tally.counts
-    # The bound: every worker had a call end (failed) while the server was still frozen.
+    assert tally.counts["failed after"] == 0, tally.counts  # the server is back: calls succeed
+    # The bound: every worker had a call end (failed) while the server was still down.
     workers = {f"{kind}-{i}" for kind in ("sync", "async") for i in range(WORKERS)}
-    assert tally.cut_while_frozen == workers, (
-        f"never ended while frozen: {workers - tally.cut_while_frozen}"
+    assert tally.ended_while_down == workers, (
+        f"never ended while down: {workers - tally.ended_while_down}"
     )
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
         present = {
@@ -388,50 +395,19 @@ def test_backends_killed_mid_batch_fail_only_their_own_reads(
     assert counts["ok"] + counts["connection failed"] == 20 * len(emails), counts
 
 
-def test_calls_after_a_server_restart_succeed(
+def test_calls_during_a_server_restart_end_and_after_it_succeed(
     cluster: Cluster, emails: list[str], pools: None
 ) -> None:
-    _configure(cluster.url(), min_size=2)
-
-    def sync_calls(tag: str) -> int:
-        done = 0
-        for email in emails[:10]:
-            user = sync_queries.auth.get_user_by_email(email=email)
-            assert user is not None and user.email == email
-            new = f"{tag}-{uuid.uuid4().hex}@faults.test"
-            assert (
-                sync_queries.auth.create_user(
-                    email=new, password_hash="h", name="S", role="STUDENT"
-                ).email
-                == new
-            )
-            done += 2
-        return done
-
-    async def async_calls(tag: str) -> int:
-        done = 0
-        for email in emails[:10]:
-            user = await asyncio.wait_for(aio.queries.auth.get_user_by_email(email=email), BOUND)
-            assert user is not None and user.email == email
-            new = f"{tag}-{uuid.uuid4().hex}@faults.test"
-            made = await asyncio.wait_for(
-                aio.queries.auth.create_user(
-                    email=new, password_hash="h", name="A", role="STUDENT"
-                ),
-                BOUND,
-            )
-            assert made.email == new
-            done += 2
-        return done
-
-    async def main() -> int:
-        before = sync_calls("before") + await async_calls("before")
+    @contextlib.contextmanager
+    def restart() -> Iterator[None]:
         cluster.stop()  # immediate: every backend ends at once
-        cluster.start()
-        after = sync_calls("after") + await async_calls("after")
-        return before + after
+        try:
+            yield
+        finally:
+            cluster.start()
 
-    assert asyncio.run(main()) == 80
+    tally, hung = _run_workload(cluster.url(), emails, restart)
+    _check(tally, hung, cluster.url())
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), "2", True])
