@@ -27,6 +27,21 @@ LIBRARY_OPTIONS = frozenset({"multiplex", "max_replica_lag"})
 DEFAULT_CONNECT_TIMEOUT = 5
 DEFAULT_MAX_REPLICA_LAG = 1.0  # seconds
 DEFAULT_CHECKOUT_TIMEOUT = 10.0
+# codezest-db's own: seconds a pooled call may wait on its server before the
+# watchdog checks that the server is alive (`_watchdog`); None: never check.
+WATCHDOG_OPTIONS = frozenset({"suspect_after"})
+DEFAULT_SUSPECT_AFTER = 2.0
+# libpq's TCP settings for a peer lost on a real network (a host gone, a link
+# cut; nothing on Unix sockets): a dead idle connection is noticed in about a
+# minute, unacknowledged data gives up after 30 s. Each applies unless the URL
+# or configure() sets it.
+TCP_DEFAULTS = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,  # milliseconds
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -41,6 +56,7 @@ class Settings:
     connect_options: dict[str, Any] = field(default_factory=dict)
     multiplex: bool | None = None
     max_replica_lag: float = DEFAULT_MAX_REPLICA_LAG
+    suspect_after: float | None = DEFAULT_SUSPECT_AFTER
 
     def __repr__(self) -> str:
         return (
@@ -49,7 +65,8 @@ class Settings:
             f"min_size={self.min_size}, "
             f"max_size={self.max_size}, pool_options={self.pool_options!r}, "
             f"connect_options={_redact_options(self.connect_options)!r}, "
-            f"multiplex={self.multiplex!r}, max_replica_lag={self.max_replica_lag!r})"
+            f"multiplex={self.multiplex!r}, max_replica_lag={self.max_replica_lag!r}, "
+            f"suspect_after={self.suspect_after!r})"
         )
 
     def pool_arguments(self, name: str, replica: bool = False) -> dict[str, Any]:
@@ -129,6 +146,7 @@ def resolve(
     if multiplex is not None and type(multiplex) is not bool:
         raise ConfigurationError(f"multiplex must be True, False or None, got {multiplex!r}")
     max_replica_lag = _replica_lag(options.pop("max_replica_lag", None))
+    suspect_after = _suspect_after(options.pop("suspect_after", DEFAULT_SUSPECT_AFTER))
     for key, value in options.items():
         if key in POOL_OPTIONS:
             pool_options[key] = value
@@ -136,10 +154,12 @@ def resolve(
             connect_options[key] = value
         else:
             unknown.append(key)
+    connect_options = {**_tcp_defaults(url, replica_url), **connect_options}
     if unknown:
+        known = POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS | WATCHDOG_OPTIONS
         raise ConfigurationError(
             f"unknown option(s) {', '.join(sorted(unknown))}: expected a pool option "
-            f"({', '.join(sorted(POOL_OPTIONS | CONNECTION_OPTIONS | LIBRARY_OPTIONS))}) "
+            f"({', '.join(sorted(known))}) "
             "or a libpq connection parameter"
         )
     return Settings(
@@ -151,6 +171,7 @@ def resolve(
         connect_options,
         multiplex,
         max_replica_lag,
+        suspect_after=suspect_after,
     )
 
 
@@ -163,6 +184,26 @@ def _replica_lag(value: Any) -> float:
         raise ConfigurationError(
             "max_replica_lag must be a number of seconds above 0 (math.inf: no bound) "
             f"or None for the default ({DEFAULT_MAX_REPLICA_LAG:g}), got {value!r}"
+        )
+    return float(value)
+
+
+def _tcp_defaults(*urls: str | None) -> dict[str, Any]:
+    """`TCP_DEFAULTS` that no URL sets (an option given as a keyword would override the URL's)."""
+    given: set[str] = set()
+    for url in urls:
+        if url:
+            given |= set(psycopg.conninfo.conninfo_to_dict(url))
+    return {key: value for key, value in TCP_DEFAULTS.items() if key not in given}
+
+
+def _suspect_after(value: Any) -> float | None:
+    """A valid ``suspect_after``: a positive, finite number of seconds, or None (never check)."""
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 < value < float("inf"):
+        raise ConfigurationError(
+            f"suspect_after must be a positive number of seconds or None, got {value!r}"
         )
     return float(value)
 

@@ -30,6 +30,7 @@ POOL_PREFIX = "CODEZEST_DB_"
 # option -> how its text becomes a value
 _INTS = ("min_size", "max_size", "max_waiting", "num_workers", "connect_timeout")
 _FLOATS = ("timeout", "max_lifetime", "max_idle", "reconnect_timeout", "max_replica_lag")
+_WATCHDOG = ("suspect_after",)  # seconds, or none/off: the watchdog never checks
 
 
 def env_file() -> Path | None:
@@ -57,7 +58,7 @@ def pool_settings() -> dict[str, Any]:
     Raises ConfigurationError naming the variable when a value does not parse.
     """
     settings: dict[str, Any] = {}
-    for option in (*_INTS, *_FLOATS, "prepare_threshold", "multiplex"):
+    for option in (*_INTS, *_FLOATS, "prepare_threshold", "multiplex", *_WATCHDOG):
         name = POOL_PREFIX + option.upper()
         text = getenv(name)
         if text is None or not text.strip():
@@ -75,7 +76,9 @@ def _convert(name: str, option: str, text: str) -> Any:
         raise ConfigurationError(f"{name} must be true or false, got {text!r}")
     if option == "prepare_threshold" and text.lower() in ("none", "null", "off"):
         return None  # psycopg: never prepare (PgBouncer in transaction mode)
-    kind = float if option in _FLOATS else int
+    if option in _WATCHDOG and text.lower() in ("none", "null", "off"):
+        return None
+    kind = float if option in (*_FLOATS, *_WATCHDOG) else int
     try:
         return kind(text)
     except ValueError:

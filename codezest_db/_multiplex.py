@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import PoolTimeout, TooManyRequests
 
-from . import _config
+from . import _config, _watchdog
 from ._pools import Role, lost
 from ._query.execute_async import collect, execute
 from ._query.statement import Params, Statement
@@ -199,6 +199,7 @@ class Multiplexer:
         while not own.done:
             conn = await self.checkout(self.role, max(own.deadline - loop.time(), 0.0))
             batch = [own]
+            call = _watchdog.watch(conn, self.role)  # a silent server: the batch is cut
             try:
                 while self.pending and len(batch) < MAX_BATCH:
                     req = self.pending.popleft()
@@ -206,7 +207,10 @@ class Multiplexer:
                         if req.timer is not None:
                             req.timer.cancel()  # it has a connection now
                         batch.append(req)
-                await (self._alone(conn, own) if len(batch) == 1 else self._pipelined(conn, batch))
+                if len(batch) == 1:
+                    await self._alone(conn, own, call)
+                else:
+                    await self._pipelined(conn, batch, call)
             except BaseException:
                 # Cancelled (or worse) mid-batch: the others' reads go back to the
                 # queue, and the connection is closed, never reused. (A read alone is
@@ -216,16 +220,19 @@ class Multiplexer:
                     await conn.close()
                 raise
             finally:
+                _watchdog.unwatch(call)
                 await self.checkin(self.role, conn)  # the pool replaces a closed connection
         if own.error is not None:
             raise own.error
         return own.result
 
-    async def _alone(self, conn: AsyncConnection, req: _Read) -> None:
+    async def _alone(self, conn: AsyncConnection, req: _Read, call: _watchdog.Call) -> None:
         try:  # what a call without batching runs
             result = await execute(conn, req.stmt, req.params)
         except psycopg.OperationalError as exc:
-            if lost(conn) and not req.retried:
+            if _watchdog.was_cut(call):  # its server is silent: not retried there
+                req.settle(error=_watchdog.failure(call, exc, sent=True))
+            elif lost(conn) and not req.retried:
                 req.retried = True  # once, on a fresh connection: requeued, or the leader loops
                 self.retries += 1
             else:
@@ -235,7 +242,9 @@ class Multiplexer:
         else:
             req.settle(result)
 
-    async def _pipelined(self, conn: AsyncConnection, batch: list[_Read]) -> None:
+    async def _pipelined(
+        self, conn: AsyncConnection, batch: list[_Read], call: _watchdog.Call
+    ) -> None:
         self.batches += 1
         self.batched += len(batch)
         sent, raised, cut = await _send(conn, batch)
@@ -251,10 +260,14 @@ class Multiplexer:
                     req.settle(error=error)
             else:
                 failed.append(req)
-        if lost(conn):
+        if lost(conn) and _watchdog.was_cut(call):  # its server is silent: not retried there
+            cause = cut or psycopg.OperationalError("connection lost")
+            for req in failed:
+                req.settle(error=_watchdog.failure(call, cause, sent=req in sent))
+        elif lost(conn):
             self._lost(failed, cut)
         elif failed:
-            await self._skipped(conn, failed, raised)
+            await self._skipped(conn, failed, raised, call)
 
     def _lost(self, failed: list[_Read], cut: psycopg.Error | None) -> None:
         """The batch lost its connection: each read without a result runs again, once."""
@@ -267,7 +280,11 @@ class Multiplexer:
         self._requeue([r for r in failed if not r.done and not r.leads])
 
     async def _skipped(
-        self, conn: AsyncConnection, failed: list[_Read], raised: list[psycopg.Error]
+        self,
+        conn: AsyncConnection,
+        failed: list[_Read],
+        raised: list[psycopg.Error],
+        call: _watchdog.Call,
     ) -> None:
         """One transaction: the first read without a result failed, the others were skipped.
 
@@ -278,7 +295,7 @@ class Multiplexer:
         if raised:
             failing.settle(error=raised[0])
         else:
-            await self._alone(conn, failing)
+            await self._alone(conn, failing, call)
         if not failing.done and not failing.leads:
             failed.insert(0, failing)  # lost its connection when alone: retry
         self._requeue([r for r in failed if not r.done and not r.leads])

@@ -139,6 +139,8 @@ class Role(Generic[P]):
     connect_args: tuple[str, dict[str, Any]] = ("", {})
     target: str = ""  # where it connects, for messages (no password)
     probe_after: float = float(_config.DEFAULT_CONNECT_TIMEOUT)  # seconds of waiting first
+    # A call in flight this long makes the watchdog check the server (`_watchdog`).
+    suspect_after: float | None = _config.DEFAULT_SUSPECT_AFTER
 
 
 @dataclass

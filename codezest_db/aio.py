@@ -31,7 +31,7 @@ import psycopg
 from psycopg import pq
 from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
-from . import _config
+from . import _config, _watchdog
 from ._multiplex import Multiplexer
 from ._pools import PoolState, Role, lost, pool_kwargs
 from ._query.domains import Queries
@@ -143,6 +143,8 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     role.connect_args = (arguments["conninfo"], arguments["kwargs"])
     role.target = settings.replica_target if replica else settings.target
     role.probe_after = _config.connect_timeout(arguments["kwargs"])
+    role.suspect_after = settings.suspect_after
+    _watchdog.start()
     role.pool = AsyncConnectionPool(**arguments, configure=configured)
     if ASYNC and settings.batches_reads and Multiplexer.supported():
         role.batcher = Multiplexer(role, settings, _checkout, _checkin)
@@ -212,13 +214,18 @@ async def _alive(role: Role[Pool], conn: AsyncConnection) -> bool:
     restart that killed every idle connection would cost seconds, not one
     quick failed check per connection.)
     """
+    call = _watchdog.watch(conn, role)
     try:
         await conn.execute("")
-    except psycopg.Error:
+    except psycopg.Error as exc:
         role.liveness.suspect_all()  # one is dead: the others used before now may be too
         await conn.close()
         await role.pool.putconn(conn)  # the pool replaces a closed connection
+        if _watchdog.was_cut(call):  # the server is silent: another connection would wait too
+            raise _watchdog.failure(call, exc, sent=False) from exc
         return False
+    finally:
+        _watchdog.unwatch(call)
     role.liveness.checked(conn)
     return True
 
@@ -278,13 +285,17 @@ async def _run_on(role: Role[Pool], stmt: Statement, params: Params) -> Any:
     retry = stmt.reads
     while True:
         conn = await _checkout(role, None)
+        call = _watchdog.watch(conn, role)
         try:
             return await execute(conn, stmt, params)
-        except psycopg.OperationalError:
+        except psycopg.OperationalError as exc:
+            if _watchdog.was_cut(call):  # its server is silent: not retried there
+                raise _watchdog.failure(call, exc, sent=True) from exc
             if not (retry and lost(conn)):
                 raise
             retry = False
         finally:
+            _watchdog.unwatch(call)
             await _checkin(role, conn)
 
 
@@ -293,15 +304,24 @@ async def connection(timeout: float | None = None) -> AsyncIterator[AsyncConnect
     """Borrow a primary connection; commit when the block succeeds, roll back if it raises.
 
     Raises ConfigurationError without a URL, ConnectionFailed when no
-    connection can be had within *timeout* (default: the pool's).
+    connection can be had within *timeout* (default: the pool's). While the
+    block runs, the watchdog cuts the connection if its server stops
+    answering (`codezest_db._watchdog`): the statement waiting then raises
+    psycopg's OperationalError, with a note saying so.
     """
     role = await _role(False)
     conn = await _checkout(role, timeout)
+    call = _watchdog.watch(conn, role)
     try:
         await conn.set_autocommit(False)
         async with conn:  # commits or rolls back; a pooled connection is not closed
             yield conn
+    except psycopg.OperationalError as exc:
+        if _watchdog.was_cut(call):
+            exc.add_note(_watchdog.describe(call))
+        raise
     finally:
+        _watchdog.unwatch(call)
         await _checkin(role, conn)
 
 

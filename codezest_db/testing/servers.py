@@ -67,6 +67,13 @@ class PgBouncer:
         return self._url(self.database)
 
     @property
+    def pid(self) -> int:
+        """PgBouncer's process id, for fault tests (SIGSTOP); raises if it is not running."""
+        if self._process is None:
+            raise RuntimeError("pgbouncer is not running")
+        return self._process.pid
+
+    @property
     def single_server_url(self) -> str:
         return self._url(f"{self.database}_single")
 
