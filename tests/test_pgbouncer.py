@@ -19,11 +19,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 import codezest_db
 from codezest_db import aio, errors, pool, queries
 from codezest_db.models import AnalyticsEventIn
+from codezest_db.testing import IsolatedConnection
 from codezest_db.testing.servers import POOL_SIZE, PgBouncer
+from tests.test_hot_path import CALLS, round_trips, wire
 
 # More calls per query and client connection than psycopg's prepare_threshold
 # (5): without prepare_threshold=None every query here would get prepared.
@@ -761,3 +764,127 @@ def test_a_direct_pool_still_prepares_and_a_replica_behind_pgbouncer_does_not(
         codezest_db.close()
     said = [r.getMessage() for r in caplog.records if "connection pooler" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith("the pool codezest-replica "), said
+
+
+def test_a_bind_of_another_clients_statement_is_a_refused_statement_not_a_lost_connection(
+    pgbouncer: PgBouncer,
+) -> None:
+    """08P01 "bind message supplies 1 parameters": the session survives, so not ConnectionFailed.
+
+    Raw psycopg clients with the default threshold, steered as in
+    `test_a_touch_runs_another_clients_revoke`: the one-parameter client's
+    `_pg3_0` lands on the server connection where `_pg3_0` takes two.
+    """
+    pgbouncer.reset()
+    one, two = "select %(a)s::int", "select %(a)s::int, %(b)s::int"
+    single, double = two_clients(pgbouncer.url, PSYCOPG_DEFAULT_THRESHOLD)
+    try:
+        for _ in range(PSYCOPG_DEFAULT_THRESHOLD + 1):  # the sixth prepares, each on its own
+            assert single.execute(one, {"a": 1}).fetchone() == (1,)
+            assert double.execute(two, {"a": 1, "b": 2}).fetchone() == (1, 2)
+        double.commit()
+        single.commit()  # released last: the next transaction to start gets its server
+        double.execute("select 1")
+        with pytest.raises(psycopg.Error) as raised:
+            single.execute(one, {"a": 1})
+        assert raised.value.sqlstate == "08P01"
+        assert "bind message supplies 1 parameters" in str(raised.value)
+        error = errors.from_psycopg(raised.value)
+        assert type(error) is errors.DatabaseError
+        assert error.sqlstate == "08P01"
+        single.rollback()
+        double.commit()
+        assert not single.broken and single.execute("select 7").fetchone() == (7,)
+    finally:
+        single.close()
+        double.close()
+
+
+def test_pgbouncer_ending_the_session_is_a_lost_connection(pgbouncer: PgBouncer) -> None:
+    """PgBouncer's own 08P01 errors are FATAL ("database removed"): ConnectionFailed."""
+    pgbouncer.reset()
+    with psycopg.connect(pgbouncer.url, autocommit=True, prepare_threshold=None) as client:
+        assert queries.auth.get_user_by_email(client, email="gone@example.com") is None
+        pgbouncer.console(f"kill {pgbouncer.database}")
+        try:
+            with pytest.raises(errors.ConnectionFailed) as caught:
+                queries.auth.get_user_by_email(client, email="gone@example.com")
+        finally:
+            pgbouncer.console(f"resume {pgbouncer.database}")
+    assert caught.value.sqlstate == "08P01"
+    assert caught.value.statement_may_have_run
+
+
+# A connection passed as ``conn``: checked once, before the call that could
+# be its first to prepare; psycopg's threshold decides which call that is.
+
+
+@pytest.fixture
+def fresh_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The once-a-process warning of `conn` connections, not yet said (in both twins)."""
+    from codezest_db._poolers import CONN_FIX, Notice
+    from codezest_db._query import call, call_async
+
+    monkeypatch.setattr(call, "_notice", Notice("a connection passed as conn", CONN_FIX))
+    monkeypatch.setattr(call_async, "_notice", Notice("a connection passed as conn", CONN_FIX))
+
+
+def said_pooler(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "connection pooler" in r.getMessage()]
+
+
+def test_a_direct_connection_passed_as_conn_pays_one_round_trip_once(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as short:
+        with wire(short) as messages:
+            for _ in range(PSYCOPG_DEFAULT_THRESHOLD):
+                assert queries.auth.get_user_by_email(short, email="no@x.y") is None
+        assert round_trips(messages) == PSYCOPG_DEFAULT_THRESHOLD  # none could prepare: no check
+    with psycopg.connect(database_url, autocommit=True) as long:
+        with wire(long) as messages:
+            for _ in range(CALLS):
+                assert queries.auth.get_user_by_email(long, email="no@x.y") is None
+        # The check before the sixth call, psycopg's one-off Parse on it, and the calls.
+        assert round_trips(messages) == CALLS + 2
+        assert long.prepare_threshold == PSYCOPG_DEFAULT_THRESHOLD
+        assert prepared_here(long) == 1
+
+
+def test_connections_passed_as_conn_behind_pgbouncer_stop_preparing(
+    pgbouncer: PgBouncer,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+    fresh_notice: None,
+) -> None:
+    """Sync, asyncio, any row factory, the test kit's isolated connection: none prepares."""
+    caplog.set_level("WARNING", logger="codezest_db.pool")
+    pgbouncer.reset()
+    user_id = committed_user(database_url)
+    calls = PSYCOPG_DEFAULT_THRESHOLD * 3
+
+    def use(client: psycopg.Connection[Any]) -> None:
+        for _ in range(calls):
+            user = queries.auth.get_user_by_id(client, id=user_id)
+            assert user is not None and user.id == user_id
+        assert client.prepare_threshold is None
+
+    with psycopg.connect(pgbouncer.url, row_factory=dict_row) as client:
+        use(client)
+    with psycopg.connect(pgbouncer.url, autocommit=True) as client:
+        use(client)
+    isolated = IsolatedConnection.open(pgbouncer.url)
+    try:
+        use(isolated)
+    finally:
+        isolated.discard()
+
+    async def main() -> None:
+        async with await psycopg.AsyncConnection.connect(pgbouncer.url) as client:
+            for _ in range(calls):
+                user = await aio.queries.auth.get_user_by_id(client, id=user_id)
+                assert user is not None and user.id == user_id
+            assert client.prepare_threshold is None
+
+    asyncio.run(main())
+    said = said_pooler(caplog)
+    assert len(said) == 2, said  # once in each twin
+    assert all(m.startswith("a connection passed as conn ") for m in said)
