@@ -544,6 +544,7 @@ class Mix:
     errors: dict[str, int] | None = None
     stuck: int = 0
     rows_wrong: int = 0  # sessions not as the calls left them, read directly after
+    batches: int = 0  # pipelines of asyncio reads sent
 
     def failed(self, exc: BaseException) -> None:
         self.errors = self.errors or {}
@@ -671,6 +672,7 @@ def run_mix(database_url: str) -> Mix:
         except TimeoutError:
             mix.stuck += 1
         finally:
+            mix.batches = aio.pool_stats().get("primary", {}).get("read_batches", 0)
             await aio.close()
 
     threads = [threading.Thread(target=sync_work, args=(t,), daemon=True) for t in range(THREADS)]
@@ -707,6 +709,7 @@ def test_thousands_of_mixed_calls_without_the_setting_are_all_right(
     mix = run_mix(database_url)
     assert (mix.wrong, mix.errors, mix.stuck, mix.rows_wrong) == (0, None, 0, 0)
     assert mix.calls == MIX_CALLS
+    assert mix.batches > 0  # asyncio reads did go out in pipelines
     # Said once per pool (the sync pool, and the asyncio pool of this loop).
     said = [r.getMessage() for r in caplog.records if "connection pooler" in r.getMessage()]
     assert len(said) == 2, said
