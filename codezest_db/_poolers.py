@@ -15,7 +15,8 @@ It costs one round trip, once per connection: the pools check each new
 connection (their ``configure`` callback); a connection a caller passes as
 ``conn`` is checked just before the call that could be its first to prepare
 (`due`), so a connection used for fewer calls than its threshold pays nothing.
-No check is made where ``prepare_threshold`` is None already.
+No check is made where ``prepare_threshold`` is None already (configured, or
+set on the connection before its first call here).
 
 Behind a pooler the connection's own ``prepare_threshold`` (psycopg's public
 attribute) is set to None, and it is said once in the log. No call of
@@ -85,7 +86,10 @@ def due(conn: Any) -> bool:
     if entry.checked:
         return False
     threshold = conn.prepare_threshold
-    if threshold is None or entry.calls < threshold:
+    if threshold is None:  # never prepares: its owner said so
+        entry.checked = True
+        return False
+    if entry.calls < threshold:
         entry.calls += 1
         return False
     return True

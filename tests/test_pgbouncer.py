@@ -850,6 +850,11 @@ def test_a_direct_connection_passed_as_conn_pays_one_round_trip_once(database_ur
         assert round_trips(messages) == CALLS + 2
         assert long.prepare_threshold == PSYCOPG_DEFAULT_THRESHOLD
         assert prepared_here(long) == 1
+    with psycopg.connect(database_url, autocommit=True, prepare_threshold=None) as said:
+        with wire(said) as messages:
+            for _ in range(CALLS):
+                assert queries.auth.get_user_by_email(said, email="no@x.y") is None
+        assert round_trips(messages) == CALLS  # the setting given: never checked
 
 
 def test_connections_passed_as_conn_behind_pgbouncer_stop_preparing(
