@@ -31,11 +31,11 @@ import psycopg
 from psycopg import pq
 from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
-from . import _config, _watchdog
+from . import _config, _poolers, _watchdog
 from ._multiplex import Multiplexer
 from ._pools import PoolState, Role, lost, pool_kwargs
 from ._query.domains import Queries
-from ._query.execute_async import execute
+from ._query.execute_async import behind_pooler, execute
 from ._query.statement import Params, Statement
 from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 
@@ -135,8 +135,14 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     name = f"{_state.name}-replica" if replica else _state.name
     role: Role[Pool] = Role(role_name, cast(Pool, None))
     liveness = role.liveness
+    # Without prepare_threshold=None, each new connection is checked for a
+    # transaction pooler in front of the server (`codezest_db._poolers`).
+    notice = _poolers.Notice(f"the pool {name}", _poolers.POOL_FIX) if settings.prepares else None
 
     async def configured(conn: AsyncConnection) -> None:  # a new connection: alive
+        if notice is not None and await behind_pooler(conn):
+            notice.found(conn)
+        _poolers.known(conn)
         liveness.used(conn)
 
     arguments = pool_kwargs(settings, name, replica)

@@ -7,8 +7,9 @@ SQLSTATE table)::
 
     DatabaseError
      ├── ConfigurationError      no URL, a bad URL or option, a missing binary
-     ├── ConnectionFailed        connection lost, refused or not had in time (08xxx,
-     │                           57P01-57P05, 25P03, pool timeout or saturation);
+     ├── ConnectionFailed        connection lost, refused or not had in time (08xxx
+     │                           but a non-fatal 08P01, 57P01-57P05, 25P03, pool
+     │                           timeout or saturation);
      │                           .statement_may_have_run says if a retry could repeat it
      ├── QueryCanceled           the statement was canceled (57014): conn.cancel(), ...
      │    └── StatementTimeout   ... or statement_timeout ran out
@@ -226,12 +227,23 @@ def _classify(exc: psycopg.Error) -> type[DatabaseError]:
         if isinstance(exc, psycopg.DataError):
             return ConstraintViolation  # a value psycopg cannot load (year 10000, ...)
         return DatabaseError
+    if sqlstate == "08P01" and not _fatal(exc):
+        # A protocol violation the session survived: the server refused the
+        # statement as sent ("bind message supplies 1 parameters, but prepared
+        # statement requires 2"), as it refuses bad SQL. The connection is fine.
+        return DatabaseError
     cls = _BY_SQLSTATE.get(sqlstate) or _BY_CLASS.get(sqlstate[:2], DatabaseError)
     if cls is QueryCanceled and "statement timeout" in (exc.diag.message_primary or ""):
         # 57014 covers both; only the (English) message tells them apart. A
         # server with translated messages gives QueryCanceled for both.
         return StatementTimeout
     return cls
+
+
+def _fatal(exc: psycopg.Error) -> bool:
+    """Whether the server (or PgBouncer) ended the session with the error."""
+    diag = exc.diag
+    return (diag.severity_nonlocalized or diag.severity) in ("FATAL", "PANIC")
 
 
 def _may_have_run(exc: psycopg.Error) -> bool:

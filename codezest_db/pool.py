@@ -25,9 +25,9 @@ import psycopg
 from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
-from . import _config, _watchdog
+from . import _config, _poolers, _watchdog
 from ._pools import PoolState, Role, lost, pool_kwargs
-from ._query.execute import execute
+from ._query.execute import behind_pooler, execute
 from ._query.statement import Params, Statement
 from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 
@@ -109,8 +109,14 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     name = f"{_state.name}-replica" if replica else _state.name
     role: Role[Pool] = Role(role_name, cast(Pool, None))
     liveness = role.liveness
+    # Without prepare_threshold=None, each new connection is checked for a
+    # transaction pooler in front of the server (`codezest_db._poolers`).
+    notice = _poolers.Notice(f"the pool {name}", _poolers.POOL_FIX) if settings.prepares else None
 
     def configured(conn: Connection) -> None:  # a new connection: alive
+        if notice is not None and behind_pooler(conn):
+            notice.found(conn)
+        _poolers.known(conn)
         liveness.used(conn)
 
     arguments = pool_kwargs(settings, name, replica)

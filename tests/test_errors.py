@@ -93,7 +93,8 @@ def test_constraint_violation(autocommit: Conn) -> None:
         ("create_user", {"name": ["x", "y"]}, "name expects text .* got list of 2 items"),
         ("create_user", {"password_hash": {"a": 1}}, "password_hash expects text"),
         ("get_user_by_id", {"id": "not-a-uuid"}, "id expects a uuid"),
-        ("list_users", {"limit": None}, "limit cannot be None"),
+        ("list_users", {"limit": 0}, "limit expects a whole number from 1 to 1000"),
+        ("list_users", {"limit": 1001}, "limit expects a whole number from 1 to 1000"),
         ("list_users", {"limit": 2.5}, "limit expects an integer .* got float"),
         ("list_users", {"limit": True}, "limit expects an integer .* got bool"),
     ],
@@ -270,8 +271,9 @@ def test_invalid_parameters_before_anything_is_sent(
 
 def test_optional_parameters_may_be_omitted(conn: Conn) -> None:
     assert isinstance(queries.auth.list_users(conn, limit=1), list)
-    with pytest.raises(errors.InvalidParameters, match="missing limit"):
-        queries.auth.list_users(conn, after_id=None)
+    assert isinstance(queries.auth.list_users(conn), list)  # limit: 100 when omitted
+    with pytest.raises(errors.InvalidParameters, match="missing limit"):  # pinned: required
+        queries.activity.list_user_activity(conn, user_id=uuid.uuid4(), before=None)
 
 
 def test_positional_parameters_are_refused(conn: Conn) -> None:

@@ -24,14 +24,18 @@ from typing import Any
 import psycopg
 from psycopg import Connection
 
+from .._poolers import CONN_FIX, Notice, due, known
 from ..errors import from_psycopg
-from .execute import execute
+from .execute import behind_pooler, execute
 from .observe import observed, observing
 from .params import UNSENT, ParamCheck, unsent
 from .parse import QuerySpec
 from .statement import Params, Run, statement
 
 __all__ = ["make_query"]
+# A connection passed as ``conn`` is checked for a pooler before the call that
+# could be its first to prepare (`codezest_db._poolers`); said once a process.
+_notice = Notice("a connection passed as conn", CONN_FIX)
 
 
 def make_query(
@@ -53,6 +57,8 @@ def make_query(
         try:  # as send() does, without a coroutine more on the common path
             if conn is None:
                 return run(stmt, params)
+            if due(conn):
+                _check(conn)
             return execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
@@ -65,6 +71,8 @@ def make_query(
         try:
             if conn is None:
                 return run(stmt, params)
+            if due(conn):
+                _check(conn)
             return execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
@@ -74,3 +82,9 @@ def make_query(
             raise error from exc
 
     return query
+
+
+def _check(conn: Connection[Any]) -> None:
+    if behind_pooler(conn):
+        _notice.found(conn)
+    known(conn)

@@ -22,14 +22,19 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection
 
+from .._poolers import CONN_FIX, Notice, due, known
 from ..errors import from_psycopg
-from .execute_async import execute
+from .execute_async import behind_pooler, execute
 from .observe import observed, observing
 from .params import UNSENT, ParamCheck, unsent
 from .parse import QuerySpec
 from .statement import AsyncRun, Params, statement
 
 __all__ = ["make_query"]
+
+# A connection passed as ``conn`` is checked for a pooler before the call that
+# could be its first to prepare (`codezest_db._poolers`); said once a process.
+_notice = Notice("a connection passed as conn", CONN_FIX)
 
 
 def make_query(
@@ -51,6 +56,8 @@ def make_query(
         try:  # as send() does, without a coroutine more on the common path
             if conn is None:
                 return await run(stmt, params)
+            if due(conn):
+                await _check(conn)
             return await execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
@@ -63,6 +70,8 @@ def make_query(
         try:
             if conn is None:
                 return await run(stmt, params)
+            if due(conn):
+                await _check(conn)
             return await execute(conn, stmt, params)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
@@ -72,3 +81,9 @@ def make_query(
             raise error from exc
 
     return query
+
+
+async def _check(conn: AsyncConnection[Any]) -> None:
+    if await behind_pooler(conn):
+        _notice.found(conn)
+    known(conn)

@@ -15,10 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Connection, Cursor
+from psycopg.rows import tuple_row
 
+from .._poolers import SERVER_PID, is_pooler
 from .statement import Fetch, Params, Statement
 
-__all__ = ["collect", "execute"]
+__all__ = ["behind_pooler", "collect", "execute"]
 
 
 def execute(conn: Connection[Any], stmt: Statement, params: Params) -> Any:
@@ -43,3 +45,14 @@ def collect(cur: Cursor[Any], stmt: Statement) -> Any:
         row = cur.fetchone()
         return None if row is None else row[0]
     return cur.rowcount
+
+
+def behind_pooler(conn: Connection[Any]) -> bool:
+    """Whether *conn* reaches the server through a pooler (`codezest_db._poolers`).
+
+    One round trip, never prepared.
+    """
+    cur = conn.cursor(row_factory=tuple_row)  # whatever the connection's own row factory
+    cur.execute(SERVER_PID, prepare=False)
+    row = cur.fetchone()
+    return row is not None and is_pooler(conn, row[0])

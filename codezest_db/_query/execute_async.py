@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import tuple_row
 
+from .._poolers import SERVER_PID, is_pooler
 from .statement import Fetch, Params, Statement
 
-__all__ = ["collect", "execute"]
+__all__ = ["behind_pooler", "collect", "execute"]
 
 
 async def execute(conn: AsyncConnection[Any], stmt: Statement, params: Params) -> Any:
@@ -41,3 +43,14 @@ async def collect(cur: AsyncCursor[Any], stmt: Statement) -> Any:
         row = await cur.fetchone()
         return None if row is None else row[0]
     return cur.rowcount
+
+
+async def behind_pooler(conn: AsyncConnection[Any]) -> bool:
+    """Whether *conn* reaches the server through a pooler (`codezest_db._poolers`).
+
+    One round trip, never prepared.
+    """
+    cur = conn.cursor(row_factory=tuple_row)  # whatever the connection's own row factory
+    await cur.execute(SERVER_PID, prepare=False)
+    row = await cur.fetchone()
+    return row is not None and is_pooler(conn, row[0])
