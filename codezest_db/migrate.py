@@ -12,6 +12,7 @@ password, and never with an exception that carries it in its chain.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -19,8 +20,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -29,7 +32,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from . import schema
+from . import _env, schema
 from ._resources import migrations_dir
 from .errors import (
     ConfigurationError,
@@ -40,6 +43,10 @@ from .errors import (
 )
 
 __all__ = [
+    "DEFAULT_LOCK_RETRIES",
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_STATEMENT_TIMEOUT",
+    "Timeouts",
     "applied",
     "database_name",
     "dbmate_binary",
@@ -58,6 +65,22 @@ __all__ = [
 DEFAULT_WAIT_TIMEOUT = 60.0
 # How long a run waits for another run's lock before giving up (dbmate's own default).
 LOCK_TIMEOUT = "5min"
+# A migration's sessions: how long one lock request may queue (and so hold up
+# every writer queued behind it), how long one statement may run, and how many
+# times a migration that gave way on a lock is tried again.
+DEFAULT_LOCK_TIMEOUT = 3.0
+DEFAULT_STATEMENT_TIMEOUT = 900.0
+DEFAULT_LOCK_RETRIES = 5
+# The pause before retry n (1, 2, ...): 1 s, 2 s, 4 s, ... at most 30 s.
+_BACKOFF_FIRST, _BACKOFF_MAX = 1.0, 30.0
+# A server backend whose client is gone stops within this interval (PostgreSQL 14+),
+# and TCP keepalives find a vanished client host in about idle + interval * count.
+_CHECK_INTERVAL_MS = 2000
+_KEEPALIVES = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
+# SQLSTATEs after which a migration is tried again: lock_not_available, deadlock_detected.
+_GAVE_WAY = ("55P03", "40P01")
+_POLL = 0.1
+_log = logging.getLogger("codezest_db.migrate")
 # pg_advisory_lock key of codezest-db's migration runs: "codezest" in ASCII.
 _LOCK_KEY = int.from_bytes(b"codezest", "big")
 _URL_VARIABLE = "CODEZEST_DBMATE_URL"
@@ -109,14 +132,23 @@ def dbmate_binary() -> str:
     return found
 
 
-def dbmate_url(url: str) -> str:
+def dbmate_url(url: str, settings: dict[str, str] | None = None) -> str:
     """Translate a psycopg URL or conninfo string into the URL dbmate expects.
 
     No ``sslmode`` means libpq's default, ``prefer`` ($PGSSLMODE if set): TLS
     when the server offers it, plain when it does not. dbmate's driver (lib/pq)
     would otherwise require TLS. A unix socket never uses TLS, as in libpq.
+    *settings* (server settings such as lock_timeout) go into ``options``,
+    before the URL's own, which therefore win; an application_name in them
+    replaces the URL's.
     """
     params = _for_lib_pq({k: str(v) for k, v in schema.conninfo(url).items() if v is not None})
+    settings = dict(settings or {})
+    if "application_name" in settings:
+        params["application_name"] = settings.pop("application_name")
+    if settings:
+        ours = " ".join(f"-c {name}={value}" for name, value in settings.items())
+        params["options"] = f"{ours} {params['options']}" if params.get("options") else ours
     dbname = quote(database_name(params), safe="")
     host = params.pop("host", "") or os.environ.get("PGHOST", "")
     port = params.pop("port", "")
@@ -170,12 +202,19 @@ def database_name(params: dict[str, Any]) -> str:
 
 
 def run(
-    url: str, *args: str, schema_file: Path | None = None, migrations: Path | None = None
+    url: str,
+    *args: str,
+    schema_file: Path | None = None,
+    migrations: Path | None = None,
+    settings: dict[str, str] | None = None,
+    watch: Callable[[], None] | None = None,
 ) -> str:
     """Run ``dbmate <args>`` against *url*; return its output.
 
     The schema is dumped only when *schema_file* is given, with the pg_dump of
     the embedded wheel when installed (new enough for any server we support).
+    *settings* are given to every session dbmate opens; *watch* is called
+    about every 0.1 s while dbmate runs.
     """
     command = [
         dbmate_binary(),
@@ -194,37 +233,319 @@ def run(
     ]
     # The URL travels in the environment, not in argv, where `ps` shows a password.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBMATE_")}
-    env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url)})
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
+    env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url, settings)})
+    if watch is None:
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        code, out, err = result.returncode, result.stdout, result.stderr
+    else:
+        code, out, err = _run_watched(command, env, watch)
+    if code != 0:
         verb = next(arg for arg in args if not arg.startswith("-"))
-        raise MigrationError(f"dbmate {verb} failed: {_reason(result.stderr or result.stdout)}")
-    return result.stdout
+        raise MigrationError(f"dbmate {verb} failed: {_reason(err or out)}")
+    return out
 
 
-def up(url: str, *, wait: float | None = None) -> str:
+def _run_watched(
+    command: list[str], env: dict[str, str], watch: Callable[[], None]
+) -> tuple[int, str, str]:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        try:
+            while True:
+                try:
+                    out, err = process.communicate(timeout=_POLL)
+                except subprocess.TimeoutExpired:
+                    watch()
+                    continue
+                return process.returncode, out, err
+        except BaseException:
+            # Interrupted (Ctrl-C, a failed watch): dbmate must not go on alone.
+            process.kill()
+            raise
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How a migration run gives way to the services (seconds; see `up`)."""
+
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    lock_retries: int = DEFAULT_LOCK_RETRIES
+
+    @classmethod
+    def from_env(
+        cls,
+        lock_timeout: float | None = None,
+        statement_timeout: float | None = None,
+        lock_retries: int | None = None,
+    ) -> Timeouts:
+        """The given values, else ``$CODEZEST_MIGRATE_<NAME>``, else the defaults.
+
+        Raises ConfigurationError for a value out of range or that does not parse.
+        """
+        return cls(
+            _setting("LOCK_TIMEOUT", lock_timeout, DEFAULT_LOCK_TIMEOUT, minimum=0.001),
+            _setting("STATEMENT_TIMEOUT", statement_timeout, DEFAULT_STATEMENT_TIMEOUT),
+            int(_setting("LOCK_RETRIES", lock_retries, DEFAULT_LOCK_RETRIES, whole=True)),
+        )
+
+
+def up(
+    url: str,
+    *,
+    wait: float | None = None,
+    timeouts: Timeouts | None = None,
+    migrations: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> str:
     """Create the database if needed and apply every pending migration; return dbmate's output.
 
     With *wait* (seconds), first wait that long for the server to accept
     connections. Safe to run from many processes at once: each migration is
-    applied exactly once. Raises ConnectionFailed or MigrationError.
+    applied exactly once. Each migration runs alone, its sessions with the
+    *timeouts* (default `Timeouts.from_env()`): a lock request that waits
+    longer than ``lock_timeout`` gives way, and the migration is tried again
+    after a pause, up to ``lock_retries`` times; *log* (default: the
+    ``codezest_db.migrate`` logger) hears each retry, with the relation waited
+    for and who held it. Raises ConnectionFailed or MigrationError.
     """
+    timeouts = timeouts or Timeouts.from_env()
     if wait is not None:
         wait_for_server(url, wait)
     ensure_database(url)
-    with _locked(url):
-        return run(url, "--migration-lock", "up")
+    say = log or _log.warning
+    folder = migrations or migrations_dir()
+    with _locked(url) as conn:
+        done = set(applied(url))
+        pending = [p for p in sorted(folder.glob("*.sql")) if _version(p) not in done]
+        output = []
+        for path in pending:
+            output.append(_apply(url, conn, path, timeouts, say))
+        return "".join(output)
 
 
-def rollback(url: str, steps: int = 1) -> str:
+def _apply(
+    url: str,
+    conn: psycopg.Connection[Any],
+    path: Path,
+    timeouts: Timeouts,
+    say: Callable[[str], None],
+) -> str:
+    """Apply the one migration at *path*, retrying when it gave way on a lock."""
+    text = path.read_text(encoding="utf-8")
+    settings = {**_session_settings(conn, timeouts), **_directive_settings(path.name, text)}
+    application = f"codezest-db-migrate-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="codezest-migrate-") as scratch:
+        shutil.copy(path, scratch)  # dbmate applies what the folder holds: this one only
+        for attempt in range(timeouts.lock_retries + 1):
+            watch = _LockWatch(conn, application)
+            try:
+                _drop_invalid_indexes(conn, text, settings, say)
+                return run(
+                    url,
+                    "--migration-lock",
+                    "up",
+                    migrations=Path(scratch),
+                    settings={**settings, "application_name": application},
+                    watch=watch,
+                )
+            except MigrationError as exc:
+                if not _gave_way(exc):
+                    _clean_up_after(exc, conn, text, settings, say)
+                    raise
+                what = f"{path.name}: {watch.described(settings['lock_timeout']) or exc}"
+            if attempt == timeouts.lock_retries:
+                failure = MigrationError(
+                    f"{what}; gave up after {attempt + 1} attempt(s) "
+                    f"(CODEZEST_MIGRATE_LOCK_RETRIES={timeouts.lock_retries}); "
+                    "the migration was not applied"
+                )
+                _clean_up_after(failure, conn, text, settings, say)
+                raise failure
+            pause = min(_BACKOFF_FIRST * 2**attempt, _BACKOFF_MAX)
+            say(f"{what}; retry {attempt + 1} of {timeouts.lock_retries} in {pause:g}s")
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _LockWatch:
+    """Polled while dbmate runs: what its session last waited for, and who held it."""
+
+    def __init__(self, conn: psycopg.Connection[Any], application: str) -> None:
+        self.conn = conn
+        self.application = application
+        self.seen: tuple[Any, ...] | None = None
+
+    def __call__(self) -> None:
+        try:
+            row = self.conn.execute(_WAITING, (self.application,)).fetchone()
+        except psycopg.Error:
+            return  # a report, not the migration: never fail it for this
+        if row is not None:
+            self.seen = tuple(row)
+
+    def described(self, lock_timeout: str) -> str:
+        if self.seen is None:
+            return ""
+        kind, relation, mode, pid, app, user, state, seconds, query = self.seen
+        target = f"{mode} on {relation}" if relation else f"a {kind} lock (older transactions)"
+        holder = f"pid {pid} ({app or 'no application_name'}, user {user}, {state} for {seconds}s"
+        return f"waited {lock_timeout} for {target}, held by {holder}: {query})"
+
+
+# The lock a dbmate session waits for, and one backend that holds it up.
+_WAITING = """
+select l.locktype, l.relation::regclass::text, l.mode,
+       h.pid, h.application_name, h.usename, h.state,
+       extract(epoch from now() - coalesce(h.xact_start, h.query_start))::int,
+       left(regexp_replace(h.query, '\\s+', ' ', 'g'), 100)
+from pg_stat_activity w
+join pg_locks l on l.pid = w.pid and not l.granted
+cross join lateral unnest(pg_blocking_pids(w.pid)) as b(pid)
+join pg_stat_activity h on h.pid = b.pid
+where w.application_name = %s
+limit 1
+"""
+
+
+def _session_settings(conn: psycopg.Connection[Any], timeouts: Timeouts) -> dict[str, str]:
+    """The server settings of every session dbmate opens for a migration."""
+    settings = {
+        "lock_timeout": f"{round(timeouts.lock_timeout * 1000)}ms",
+        "statement_timeout": f"{round(timeouts.statement_timeout * 1000)}ms",
+        **{name: str(value) for name, value in _KEEPALIVES.items()},
+    }
+    if conn.info.server_version >= 140000:
+        # The backend checks during a statement that its client is still there.
+        settings["client_connection_check_interval"] = f"{_CHECK_INTERVAL_MS}ms"
+    return settings
+
+
+def _directive_settings(name: str, text: str) -> dict[str, str]:
+    """``lock_timeout:`` and ``statement_timeout:`` options of the file's ``-- migrate:up`` line."""
+    first = re.search(r"(?m)^--\s*migrate:up\b(.*)$", text)
+    found: dict[str, str] = {}
+    for option in first[1].split() if first else []:
+        key, _, value = option.partition(":")
+        if key not in ("lock_timeout", "statement_timeout"):
+            continue  # dbmate's own (transaction:false)
+        if not re.fullmatch(r"\d+(ms|s|min|h|d)?", value):
+            raise MigrationError(
+                f"{name}: {key}:{value} is not a PostgreSQL duration (like 500ms, 10s, 5min)"
+            )
+        found[key] = value
+    return found
+
+
+_CONCURRENT_INDEX = re.compile(
+    r"""create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?
+    (?P<name>"[^"]+"|\w+)\s+on\s+(?:only\s+)?
+    (?P<table>(?:(?:"[^"]+"|\w+)\.)?(?:"[^"]+"|\w+))""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def _gave_way(exc: MigrationError) -> bool:
+    return any(f"({code})" in str(exc) for code in _GAVE_WAY)
+
+
+def _clean_up_after(
+    exc: MigrationError,
+    conn: psycopg.Connection[Any],
+    text: str,
+    settings: dict[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """Drop what a failed migration left (invalid indexes); add to *exc* what could not be."""
+    try:
+        _drop_invalid_indexes(conn, text, settings, say)
+    except MigrationError as cleanup:
+        exc.args = (f"{exc}; {cleanup}",)
+
+
+def _drop_invalid_indexes(
+    conn: psycopg.Connection[Any], text: str, settings: dict[str, str], say: Callable[[str], None]
+) -> None:
+    """Drop the invalid indexes a failed ``create index concurrently`` of *text* left behind.
+
+    Such an index costs every write and answers no read; ``if not exists``
+    would keep it, invalid, on the next try. The drop gives way on locks as
+    the migration does (its MigrationError then carries 55P03).
+    """
+    for match in _CONCURRENT_INDEX.finditer(_up_part(text)):
+        name = match["name"]
+        name = name[1:-1] if name.startswith('"') else name.lower()
+        row = conn.execute(_INVALID_INDEX, (name, match["table"])).fetchone()
+        if row is None:
+            continue
+        try:
+            for setting in ("lock_timeout", "statement_timeout"):
+                conn.execute("select set_config(%s, %s, false)", (setting, settings[setting]))
+            conn.execute(sql.SQL("drop index concurrently if exists {}").format(sql.SQL(row[0])))
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"a failed concurrent build left the invalid index {row[0]}; dropping it failed: "
+                f"{from_psycopg(exc)} ({exc.sqlstate}); "
+                f"drop it with `drop index concurrently {row[0]}`"
+            ) from None
+        say(f"dropped the invalid index {row[0]} that a failed concurrent build left")
+
+
+_INVALID_INDEX = """
+select format('%%I.%%I', n.nspname, c.relname)
+from pg_index i
+join pg_class c on c.oid = i.indexrelid
+join pg_namespace n on n.oid = c.relnamespace
+where not i.indisvalid and c.relname = %s and i.indrelid = to_regclass(%s)
+"""
+
+
+def _up_part(text: str) -> str:
+    return "\n".join(
+        part.split("-- migrate:down", 1)[0] for part in re.split(r"(?m)^--\s*migrate:up", text)
+    )
+
+
+def _version(path: Path) -> str:
+    return path.name.split("_", 1)[0]
+
+
+def _setting(
+    name: str, given: float | None, default: float, *, minimum: float = 0.0, whole: bool = False
+) -> float:
+    variable = f"CODEZEST_MIGRATE_{name}"
+    value: float | None = given
+    if value is None:
+        text = (_env.getenv(variable) or "").strip()
+        if not text:
+            return default
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = None
+        if value is None:
+            kind = "a whole number" if whole else "a number of seconds"
+            raise ConfigurationError(f"{variable} must be {kind}, got {text!r}")
+    if not minimum <= value < float("inf"):
+        raise ConfigurationError(f"{variable} must be at least {minimum:g}, got {value!r}")
+    return value
+
+
+def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> str:
     """Roll back the last *steps* applied migrations (all of them with steps=-1).
 
-    Asking for more than are applied rolls back what there is.
+    Asking for more than are applied rolls back what there is. The sessions
+    get the *timeouts*' lock_timeout and statement_timeout (no retries).
     """
-    with _locked(url):
+    timeouts = timeouts or Timeouts.from_env()
+    with _locked(url) as conn:
+        settings = _session_settings(conn, timeouts)
         done = len(applied(url))
         steps = done if steps < 0 else min(steps, done)
-        return "".join(run(url, "--migration-lock", "rollback") for _ in range(steps))
+        return "".join(
+            run(url, "--migration-lock", "rollback", settings=settings) for _ in range(steps)
+        )
 
 
 def status(url: str) -> tuple[str, list[str]]:
@@ -386,8 +707,8 @@ def new(name: str, migrations: Path | None = None) -> Path:
 
 
 @contextmanager
-def _locked(url: str) -> Iterator[None]:
-    """Hold codezest-db's advisory lock on the database of *url* for the block."""
+def _locked(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """Hold codezest-db's advisory lock on the database of *url*; yield its connection."""
     with schema.connect(url) as conn:
         try:
             conn.execute("select set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
@@ -399,8 +720,9 @@ def _locked(url: str) -> Iterator[None]:
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
         # The lock is the session's: closing the connection releases it, also
-        # when this process dies.
-        yield
+        # when this process dies. Its other uses are short reports.
+        conn.execute("select set_config('statement_timeout', '5s', false)")
+        yield conn
 
 
 def _create(conn: psycopg.Connection[Any], name: str) -> None:
