@@ -73,6 +73,9 @@ def _migrate(args: argparse.Namespace) -> None:
     wait = args.wait_timeout if args.wait else None
     timeouts = _timeouts(args)
     url = _deployment_url(args)
+    if args.dry_run:
+        print(migrate.dry_run(url, wait=wait))
+        return
     print(migrate.up(url, wait=wait, timeouts=timeouts, log=_say).strip() or "nothing to apply")
 
 
@@ -168,6 +171,11 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
         default=migrate.DEFAULT_WAIT_TIMEOUT,
         metavar="SECONDS",
         help="how long --wait waits (default 60)",
+    )
+    migrate_.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the pending migrations, their statements and locks; change nothing",
     )
     _timeout_arguments(migrate_, retries=True)
     rollback = add("rollback", _rollback, "roll back the latest migration(s)", deploy)

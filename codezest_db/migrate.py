@@ -51,6 +51,7 @@ __all__ = [
     "database_name",
     "dbmate_binary",
     "dbmate_url",
+    "dry_run",
     "dump_schema",
     "ensure_database",
     "new",
@@ -325,6 +326,21 @@ def up(
         return "".join(output)
 
 
+def dry_run(url: str, *, wait: float | None = None, migrations: Path | None = None) -> str:
+    """A report of the pending migrations, their statements and the locks each takes.
+
+    Changes nothing in the database at *url*: the statements run on a scratch
+    database of the same server (created and dropped here), where ``pg_locks``
+    shows the locks each takes on relations that existed before. Raises
+    ConnectionFailed or MigrationError.
+    """
+    from . import _dryrun
+
+    if wait is not None:
+        wait_for_server(url, wait)
+    return _dryrun.report(url, migrations)
+
+
 def _apply(
     url: str,
     conn: psycopg.Connection[Any],
@@ -502,9 +518,9 @@ where not i.indisvalid and c.relname = %s and i.indrelid = to_regclass(%s)
 
 
 def _up_part(text: str) -> str:
-    return "\n".join(
-        part.split("-- migrate:down", 1)[0] for part in re.split(r"(?m)^--\s*migrate:up", text)
-    )
+    """The SQL of the ``-- migrate:up`` blocks of a migration, without the directive lines."""
+    blocks = re.split(r"(?m)^--\s*migrate:up\b[^\n]*$", text)[1:]
+    return "\n".join(re.split(r"(?m)^--\s*migrate:down\b", block)[0] for block in blocks)
 
 
 def _version(path: Path) -> str:

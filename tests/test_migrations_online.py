@@ -23,6 +23,7 @@ import pytest
 from psycopg import errors as pg_errors
 
 from codezest_db import migrate
+from codezest_db._resources import migrations_dir
 from codezest_db.errors import ConfigurationError, MigrationError
 from codezest_db.testing import TestServer
 
@@ -357,6 +358,7 @@ _RUNNER = """
 import sys
 from pathlib import Path
 from codezest_db import migrate
+from codezest_db._resources import migrations_dir
 migrate.up(sys.argv[1], migrations=Path(sys.argv[2]))
 """
 
@@ -423,3 +425,91 @@ def test_a_killed_migrate_stops_on_the_server_and_the_next_run_applies(
     migrate.up(db, migrations=folder)
     assert columns(db) == ["a", "b"]
     assert migrate.applied(db) == ["20260101000001", "20260101000002"]
+
+
+def dry_run_databases(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select count(*) from pg_database where datname like 'codezest_dryrun%'"
+        ).fetchone()
+    return int(row[0]) if row else -1
+
+
+def test_dry_run_lists_statements_and_the_locks_they_take_and_changes_nothing(
+    db: str, folder: Path
+) -> None:
+    base_schema(db, folder)
+    write(
+        folder,
+        "20260101000002",
+        """
+        create table app.notes (id int primary key, body text default 'a;b');
+        alter table app.items add column b int;  -- a comment; with a semicolon
+        do $$ begin perform 1; end $$;
+        """,
+    )
+    write(
+        folder,
+        "20260101000003",
+        "create index concurrently if not exists items_b on app.items (b);",
+        options="transaction:false",
+    )
+    before = dry_run_databases(db)
+    report = migrate.dry_run(db, migrations=folder)
+    lines = report.splitlines()
+    assert lines[0] == "Pending: 2 (dry run: nothing was changed)"
+    assert "20260101000002_step.sql (in one transaction)" in lines
+    assert "  1. create table app.notes (id int primary key, body text default 'a;b')" in lines
+    assert "  2. alter table app.items add column b int" in lines
+    assert "  3. do $$ begin perform 1; end $$" in lines
+    # Observed in pg_locks: the new table is no existing relation; items is.
+    after_create = lines[lines.index("  2. alter table app.items add column b int") - 1]
+    assert after_create == "     locks: no new lock on a relation that existed before"
+    assert "     locks: AccessExclusiveLock on app.items (blocks reads and writes)" in lines
+    held = "  held until it commits: AccessExclusiveLock on app.items (blocks reads and writes)"
+    assert held in lines
+    assert "20260101000003_step.sql (transaction:false, statement by statement)" in lines
+    assert any("ShareUpdateExclusiveLock on app.items while it runs" in line for line in lines)
+    # Nothing changed: not the schema, not the versions, no scratch database left.
+    assert columns(db) == ["a"]
+    assert migrate.applied(db) == ["20260101000001"]
+    assert dry_run_databases(db) == before
+    # A migration that does not run is reported as such, still changing nothing.
+    write(folder, "20260101000004", "alter table app.missing add column c int;")
+    with pytest.raises(MigrationError, match=r"20260101000004_step\.sql fails on a copy"):
+        migrate.dry_run(db, migrations=folder)
+    assert dry_run_databases(db) == before
+    assert migrate.applied(db) == ["20260101000001"]
+
+
+def test_dry_run_through_the_cli_on_a_database_not_created_yet(
+    fresh_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from codezest_db.cli import main
+
+    assert main(["migrate", "--dry-run", "--url", fresh_url]) == 0
+    out = capsys.readouterr().out
+    shipped = len(list(migrations_dir().glob("*.sql")))
+    assert out.startswith(f"Pending: {shipped} (dry run: nothing was changed)")
+    assert "the database does not exist yet" in out
+    # "Existing" is before each migration: the earlier pending ones count.
+    assert "AccessExclusiveLock on activity.analytics_events (blocks reads and writes)" in out
+    with pytest.raises(psycopg.OperationalError, match="does not exist"):
+        psycopg.connect(fresh_url).close()
+
+
+def test_statements_respect_quotes_comments_and_dollar_quotes() -> None:
+    from codezest_db._dryrun import statements
+
+    text = """
+    select 'a;b', E'c\\';d', "we;ird" from t; -- x; y
+    /* block; comment */ create function f() returns int language sql as $f$ select 1; $f$;
+    do $$ begin raise notice 'x;'; end $$;
+    select $1::int
+    """
+    assert statements(text) == [
+        "select 'a;b', E'c\\';d', \"we;ird\" from t",
+        "create function f() returns int language sql as $f$ select 1; $f$",
+        "do $$ begin raise notice 'x;'; end $$",
+        "select $1::int",
+    ]
