@@ -17,15 +17,15 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from . import migrate, schema
-from ._resources import migrations_dir
-from .errors import ConnectionFailed, MigrationError, from_psycopg
+from . import _online, schema
+from .errors import MigrationError, from_psycopg
 
 __all__ = ["report", "statements"]
 
@@ -66,24 +66,35 @@ _BLOCKS = {
 }
 
 
-def report(url: str, migrations: Path | None = None) -> str:
-    """The dry-run report for the database at *url*; changes nothing there.
+def report(
+    url: str,
+    files: list[Path],
+    done: set[str],
+    *,
+    exists: bool,
+    prepare: Callable[..., object],
+) -> str:
+    """The dry-run report for the database at *url*, which has applied the versions *done*.
 
-    Raises ConnectionFailed, or MigrationError when a migration does not run
-    on the scratch copy (or no scratch database can be created).
+    *files* are the migrations; ``prepare(scratch_url, migrations=folder)``
+    applies a folder of them to the scratch database. Changes nothing at *url*.
+    Raises MigrationError when a migration does not run on the scratch copy,
+    or no scratch database can be created.
     """
-    folder = migrations or migrations_dir()
-    done, exists = _applied(url)
-    files = sorted(folder.glob("*.sql"))
-    pending = [path for path in files if migrate._version(path) not in done]
+    pending = [path for path in files if _online.version(path) not in done]
     head = f"Pending: {len(pending)} (dry run: nothing was changed)"
     if not exists:
         head += "; the database does not exist yet: migrate will create it"
     if not pending:
         return head
     lines = [head, ""]
-    with _scratch(url) as scratch:
-        _prepare(scratch, [path for path in files if migrate._version(path) in done])
+    with _Scratch(url) as scratch:
+        applied = [path for path in files if _online.version(path) in done]
+        if applied:
+            with tempfile.TemporaryDirectory(prefix="codezest-dryrun-") as folder:
+                for path in applied:
+                    shutil.copy(path, folder)
+                prepare(scratch, migrations=Path(folder), log=lambda message: None)
         with schema.connect(scratch) as conn:
             for path in pending:
                 lines += _migration(conn, path)
@@ -128,7 +139,7 @@ def _migration(conn: psycopg.Connection[Any], path: Path) -> list[str]:
     try:
         if in_transaction:
             conn.execute("begin")
-        for number, statement in enumerate(statements(migrate._up_part(text)), 1):
+        for number, statement in enumerate(statements(_online.up_part(text)), 1):
             lines.append(f"  {number}. {_one_line(statement)}")
             locks = _run(conn, statement, existing, held, in_transaction)
             lines.append(f"     locks: {locks}")
@@ -181,28 +192,7 @@ def _documented(statement: str) -> str:
     return "not observed: runs outside a transaction"
 
 
-def _applied(url: str) -> tuple[set[str], bool]:
-    """The applied versions, and whether the database exists at all."""
-    try:
-        return set(schema.applied_versions(url)), True
-    except ConnectionFailed:
-        if _exists(url) is False:
-            return set(), False
-        raise
-
-
-def _exists(url: str) -> bool | None:
-    name = migrate.database_name(schema.conninfo(url))
-    try:
-        conn = schema.connect(url, dbname="postgres")
-    except ConnectionFailed:
-        return None
-    with conn:
-        row = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
-    return row is not None
-
-
-class _scratch:  # noqa: N801 - used as a context manager, like contextlib's
+class _Scratch:
     """A throwaway database on the server of *url*, dropped at the end."""
 
     def __init__(self, url: str) -> None:
@@ -225,16 +215,6 @@ class _scratch:  # noqa: N801 - used as a context manager, like contextlib's
             raise MigrationError(
                 f"--dry-run works on a scratch database, which failed: {from_psycopg(exc)}"
             ) from None
-
-
-def _prepare(url: str, applied: list[Path]) -> None:
-    """Bring the scratch database to the target's version."""
-    if not applied:
-        return
-    with tempfile.TemporaryDirectory(prefix="codezest-dryrun-") as folder:
-        for path in applied:
-            shutil.copy(path, folder)
-        migrate.up(url, migrations=Path(folder), log=lambda message: None)
 
 
 def _one_line(statement: str, width: int = 110) -> str:

@@ -6,7 +6,9 @@ strings); they are translated to dbmate's form here, ``sslmode`` included
 with libpq's meaning. Before dbmate runs, `up` creates a missing database
 (a concurrent creation is not an error) and every run holds an advisory
 lock on the database, so concurrent runs apply each migration exactly once.
-Failures raise MigrationError or ConnectionFailed with one line, never the
+`up` applies one migration per dbmate run, with the session settings and the
+retries of `codezest_db._online`; `dry_run` reports what it would do
+(`codezest_db._dryrun`). Failures raise MigrationError or ConnectionFailed with one line, never the
 password, and never with an exception that carries it in its chain.
 """
 
@@ -23,7 +25,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -32,7 +33,13 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from . import _env, schema
+from . import _dryrun, _online, schema
+from ._online import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    Timeouts,
+)
 from ._resources import migrations_dir
 from .errors import (
     ConfigurationError,
@@ -66,20 +73,7 @@ __all__ = [
 DEFAULT_WAIT_TIMEOUT = 60.0
 # How long a run waits for another run's lock before giving up (dbmate's own default).
 LOCK_TIMEOUT = "5min"
-# A migration's sessions: how long one lock request may queue (and so hold up
-# every writer queued behind it), how long one statement may run, and how many
-# times a migration that gave way on a lock is tried again.
-DEFAULT_LOCK_TIMEOUT = 3.0
-DEFAULT_STATEMENT_TIMEOUT = 900.0
-DEFAULT_LOCK_RETRIES = 5
-# The pause before retry n (1, 2, ...): 1 s, 2 s, 4 s, ... at most 30 s.
-_BACKOFF_FIRST, _BACKOFF_MAX = 1.0, 30.0
-# A server backend whose client is gone stops within this interval (PostgreSQL 14+),
-# and TCP keepalives find a vanished client host in about idle + interval * count.
-_CHECK_INTERVAL_MS = 2000
-_KEEPALIVES = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
-# SQLSTATEs after which a migration is tried again: lock_not_available, deadlock_detected.
-_GAVE_WAY = ("55P03", "40P01")
+# How often a running migration's lock waits are looked at.
 _POLL = 0.1
 _log = logging.getLogger("codezest_db.migrate")
 # pg_advisory_lock key of codezest-db's migration runs: "codezest" in ASCII.
@@ -266,32 +260,6 @@ def _run_watched(
             raise
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    """How a migration run gives way to the services (seconds; see `up`)."""
-
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
-    lock_retries: int = DEFAULT_LOCK_RETRIES
-
-    @classmethod
-    def from_env(
-        cls,
-        lock_timeout: float | None = None,
-        statement_timeout: float | None = None,
-        lock_retries: int | None = None,
-    ) -> Timeouts:
-        """The given values, else ``$CODEZEST_MIGRATE_<NAME>``, else the defaults.
-
-        Raises ConfigurationError for a value out of range or that does not parse.
-        """
-        return cls(
-            _setting("LOCK_TIMEOUT", lock_timeout, DEFAULT_LOCK_TIMEOUT, minimum=0.001),
-            _setting("STATEMENT_TIMEOUT", statement_timeout, DEFAULT_STATEMENT_TIMEOUT),
-            int(_setting("LOCK_RETRIES", lock_retries, DEFAULT_LOCK_RETRIES, whole=True)),
-        )
-
-
 def up(
     url: str,
     *,
@@ -319,7 +287,7 @@ def up(
     folder = migrations or migrations_dir()
     with _locked(url) as conn:
         done = set(applied(url))
-        pending = [p for p in sorted(folder.glob("*.sql")) if _version(p) not in done]
+        pending = [p for p in sorted(folder.glob("*.sql")) if _online.version(p) not in done]
         output = []
         for path in pending:
             output.append(_apply(url, conn, path, timeouts, say))
@@ -330,15 +298,35 @@ def dry_run(url: str, *, wait: float | None = None, migrations: Path | None = No
     """A report of the pending migrations, their statements and the locks each takes.
 
     Changes nothing in the database at *url*: the statements run on a scratch
-    database of the same server (created and dropped here), where ``pg_locks``
-    shows the locks each takes on relations that existed before. Raises
-    ConnectionFailed or MigrationError.
+    database of the same server (created and dropped here, after the
+    migrations *url* has applied), where ``pg_locks`` shows the locks each
+    takes on relations that existed before. Raises ConnectionFailed or
+    MigrationError.
     """
-    from . import _dryrun
-
     if wait is not None:
         wait_for_server(url, wait)
-    return _dryrun.report(url, migrations)
+    try:
+        done, exists = set(applied(url)), True
+    except ConnectionFailed:
+        if _database_exists(url) is not False:
+            raise
+        done, exists = set(), False
+    files = sorted((migrations or migrations_dir()).glob("*.sql"))
+    return _dryrun.report(url, files, done, exists=exists, prepare=up)
+
+
+def _database_exists(url: str) -> bool | None:
+    """Whether the database of *url* exists; None when no maintenance database answers."""
+    name = database_name(schema.conninfo(url))
+    for maintenance in _MAINTENANCE:
+        try:
+            conn = schema.connect(url, dbname=maintenance)
+        except ConnectionFailed:
+            continue
+        with conn:
+            found = conn.execute("select 1 from pg_database where datname = %s", (name,))
+            return found.fetchone() is not None
+    return None
 
 
 def _apply(
@@ -350,14 +338,17 @@ def _apply(
 ) -> str:
     """Apply the one migration at *path*, retrying when it gave way on a lock."""
     text = path.read_text(encoding="utf-8")
-    settings = {**_session_settings(conn, timeouts), **_directive_settings(path.name, text)}
+    settings = {
+        **_online.session_settings(conn, timeouts),
+        **_online.directive_settings(path.name, text),
+    }
     application = f"codezest-db-migrate-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="codezest-migrate-") as scratch:
         shutil.copy(path, scratch)  # dbmate applies what the folder holds: this one only
         for attempt in range(timeouts.lock_retries + 1):
-            watch = _LockWatch(conn, application)
+            watch = _online.LockWatch(conn, application)
             try:
-                _drop_invalid_indexes(conn, text, settings, say)
+                _online.drop_invalid_indexes(conn, text, settings, say)
                 return run(
                     url,
                     "--migration-lock",
@@ -367,8 +358,8 @@ def _apply(
                     watch=watch,
                 )
             except MigrationError as exc:
-                if not _gave_way(exc):
-                    _clean_up_after(exc, conn, text, settings, say)
+                if not _online.gave_way(exc):
+                    _online.clean_up_after(exc, conn, text, settings, say)
                     raise
                 what = f"{path.name}: {watch.described(settings['lock_timeout']) or exc}"
             if attempt == timeouts.lock_retries:
@@ -377,175 +368,12 @@ def _apply(
                     f"(CODEZEST_MIGRATE_LOCK_RETRIES={timeouts.lock_retries}); "
                     "the migration was not applied"
                 )
-                _clean_up_after(failure, conn, text, settings, say)
+                _online.clean_up_after(failure, conn, text, settings, say)
                 raise failure
-            pause = min(_BACKOFF_FIRST * 2**attempt, _BACKOFF_MAX)
+            pause = _online.backoff(attempt)
             say(f"{what}; retry {attempt + 1} of {timeouts.lock_retries} in {pause:g}s")
             time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-class _LockWatch:
-    """Polled while dbmate runs: what its session last waited for, and who held it."""
-
-    def __init__(self, conn: psycopg.Connection[Any], application: str) -> None:
-        self.conn = conn
-        self.application = application
-        self.seen: tuple[Any, ...] | None = None
-
-    def __call__(self) -> None:
-        try:
-            row = self.conn.execute(_WAITING, (self.application,)).fetchone()
-        except psycopg.Error:
-            return  # a report, not the migration: never fail it for this
-        if row is not None:
-            self.seen = tuple(row)
-
-    def described(self, lock_timeout: str) -> str:
-        if self.seen is None:
-            return ""
-        kind, relation, mode, pid, app, user, state, seconds, query = self.seen
-        target = f"{mode} on {relation}" if relation else f"a {kind} lock (older transactions)"
-        holder = f"pid {pid} ({app or 'no application_name'}, user {user}, {state} for {seconds}s"
-        return f"waited {lock_timeout} for {target}, held by {holder}: {query})"
-
-
-# The lock a dbmate session waits for, and one backend that holds it up.
-_WAITING = """
-select l.locktype, l.relation::regclass::text, l.mode,
-       h.pid, h.application_name, h.usename, h.state,
-       extract(epoch from now() - coalesce(h.xact_start, h.query_start))::int,
-       left(regexp_replace(h.query, '\\s+', ' ', 'g'), 100)
-from pg_stat_activity w
-join pg_locks l on l.pid = w.pid and not l.granted
-cross join lateral unnest(pg_blocking_pids(w.pid)) as b(pid)
-join pg_stat_activity h on h.pid = b.pid
-where w.application_name = %s
-limit 1
-"""
-
-
-def _session_settings(conn: psycopg.Connection[Any], timeouts: Timeouts) -> dict[str, str]:
-    """The server settings of every session dbmate opens for a migration."""
-    settings = {
-        "lock_timeout": f"{round(timeouts.lock_timeout * 1000)}ms",
-        "statement_timeout": f"{round(timeouts.statement_timeout * 1000)}ms",
-        **{name: str(value) for name, value in _KEEPALIVES.items()},
-    }
-    if conn.info.server_version >= 140000:
-        # The backend checks during a statement that its client is still there.
-        settings["client_connection_check_interval"] = f"{_CHECK_INTERVAL_MS}ms"
-    return settings
-
-
-def _directive_settings(name: str, text: str) -> dict[str, str]:
-    """``lock_timeout:`` and ``statement_timeout:`` options of the file's ``-- migrate:up`` line."""
-    first = re.search(r"(?m)^--\s*migrate:up\b(.*)$", text)
-    found: dict[str, str] = {}
-    for option in first[1].split() if first else []:
-        key, _, value = option.partition(":")
-        if key not in ("lock_timeout", "statement_timeout"):
-            continue  # dbmate's own (transaction:false)
-        if not re.fullmatch(r"\d+(ms|s|min|h|d)?", value):
-            raise MigrationError(
-                f"{name}: {key}:{value} is not a PostgreSQL duration (like 500ms, 10s, 5min)"
-            )
-        found[key] = value
-    return found
-
-
-_CONCURRENT_INDEX = re.compile(
-    r"""create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?
-    (?P<name>"[^"]+"|\w+)\s+on\s+(?:only\s+)?
-    (?P<table>(?:(?:"[^"]+"|\w+)\.)?(?:"[^"]+"|\w+))""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def _gave_way(exc: MigrationError) -> bool:
-    return any(f"({code})" in str(exc) for code in _GAVE_WAY)
-
-
-def _clean_up_after(
-    exc: MigrationError,
-    conn: psycopg.Connection[Any],
-    text: str,
-    settings: dict[str, str],
-    say: Callable[[str], None],
-) -> None:
-    """Drop what a failed migration left (invalid indexes); add to *exc* what could not be."""
-    try:
-        _drop_invalid_indexes(conn, text, settings, say)
-    except MigrationError as cleanup:
-        exc.args = (f"{exc}; {cleanup}",)
-
-
-def _drop_invalid_indexes(
-    conn: psycopg.Connection[Any], text: str, settings: dict[str, str], say: Callable[[str], None]
-) -> None:
-    """Drop the invalid indexes a failed ``create index concurrently`` of *text* left behind.
-
-    Such an index costs every write and answers no read; ``if not exists``
-    would keep it, invalid, on the next try. The drop gives way on locks as
-    the migration does (its MigrationError then carries 55P03).
-    """
-    for match in _CONCURRENT_INDEX.finditer(_up_part(text)):
-        name = match["name"]
-        name = name[1:-1] if name.startswith('"') else name.lower()
-        row = conn.execute(_INVALID_INDEX, (name, match["table"])).fetchone()
-        if row is None:
-            continue
-        try:
-            for setting in ("lock_timeout", "statement_timeout"):
-                conn.execute("select set_config(%s, %s, false)", (setting, settings[setting]))
-            conn.execute(sql.SQL("drop index concurrently if exists {}").format(sql.SQL(row[0])))
-        except psycopg.Error as exc:
-            raise MigrationError(
-                f"a failed concurrent build left the invalid index {row[0]}; dropping it failed: "
-                f"{from_psycopg(exc)} ({exc.sqlstate}); "
-                f"drop it with `drop index concurrently {row[0]}`"
-            ) from None
-        say(f"dropped the invalid index {row[0]} that a failed concurrent build left")
-
-
-_INVALID_INDEX = """
-select format('%%I.%%I', n.nspname, c.relname)
-from pg_index i
-join pg_class c on c.oid = i.indexrelid
-join pg_namespace n on n.oid = c.relnamespace
-where not i.indisvalid and c.relname = %s and i.indrelid = to_regclass(%s)
-"""
-
-
-def _up_part(text: str) -> str:
-    """The SQL of the ``-- migrate:up`` blocks of a migration, without the directive lines."""
-    blocks = re.split(r"(?m)^--\s*migrate:up\b[^\n]*$", text)[1:]
-    return "\n".join(re.split(r"(?m)^--\s*migrate:down\b", block)[0] for block in blocks)
-
-
-def _version(path: Path) -> str:
-    return path.name.split("_", 1)[0]
-
-
-def _setting(
-    name: str, given: float | None, default: float, *, minimum: float = 0.0, whole: bool = False
-) -> float:
-    variable = f"CODEZEST_MIGRATE_{name}"
-    value: float | None = given
-    if value is None:
-        text = (_env.getenv(variable) or "").strip()
-        if not text:
-            return default
-        try:
-            value = int(text) if whole else float(text)
-        except ValueError:
-            value = None
-        if value is None:
-            kind = "a whole number" if whole else "a number of seconds"
-            raise ConfigurationError(f"{variable} must be {kind}, got {text!r}")
-    if not minimum <= value < float("inf"):
-        raise ConfigurationError(f"{variable} must be at least {minimum:g}, got {value!r}")
-    return value
 
 
 def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> str:
@@ -556,7 +384,7 @@ def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> s
     """
     timeouts = timeouts or Timeouts.from_env()
     with _locked(url) as conn:
-        settings = _session_settings(conn, timeouts)
+        settings = _online.session_settings(conn, timeouts)
         done = len(applied(url))
         steps = done if steps < 0 else min(steps, done)
         return "".join(
