@@ -61,6 +61,14 @@ class Timeouts:
     statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
     lock_retries: int = DEFAULT_LOCK_RETRIES
 
+    def __post_init__(self) -> None:
+        # lock_timeout 0 would mean "wait for ever": exactly what this prevents.
+        if not self.lock_timeout > 0 or self.statement_timeout < 0 or self.lock_retries < 0:
+            raise ConfigurationError(
+                f"invalid migration timeouts {self}: lock_timeout above 0, "
+                "statement_timeout and lock_retries at least 0"
+            )
+
     @classmethod
     def from_env(
         cls,

@@ -192,6 +192,8 @@ def test_bad_limits_are_refused_before_anything_runs(
     monkeypatch.setenv("CODEZEST_MIGRATE_LOCK_RETRIES", "1")
     assert migrate.Timeouts.from_env() == migrate.Timeouts(2.5, 900, 1)
     assert migrate.Timeouts.from_env(lock_retries=0).lock_retries == 0
+    with pytest.raises(ConfigurationError, match="lock_timeout above 0"):
+        migrate.Timeouts(lock_timeout=0)
     write(folder, "20260101000001", "create table t (a int);", options="lock_timeout:forever")
     with pytest.raises(MigrationError, match="not a PostgreSQL duration"):
         migrate.up(db, migrations=folder)
