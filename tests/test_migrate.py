@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from codezest_db import migrate
+from codezest_db import embedded, migrate
 from codezest_db._resources import migrations_dir, schema_file
 from codezest_db.cli import main
 from codezest_db.errors import ConfigurationError, MigrationError
+from codezest_db.testing import TestServer
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,6 +75,131 @@ def test_committed_schema_matches_the_migrations(database_url: str, tmp_path: Pa
     assert _normalized(dumped.read_text()) == _normalized(committed), (
         "db/schema.sql is stale: run `codezest-db dump-schema` and commit it"
     )
+
+
+# The catalog of the five schemas and dbmate's table, partitions aside (their
+# months depend on the day the migrations ran): (kind, owner, definition) rows.
+_OURS = "('auth', 'learning', 'payments', 'notifications', 'activity', 'public')"
+_CATALOG = f"""
+with rel as (
+    select c.oid, n.nspname || '.' || c.relname as name, c.relkind
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname in {_OURS} and not c.relispartition
+)
+select 'relation', name, c.relkind::text || coalesce(' ' || pg_get_partkeydef(c.oid), '')
+from rel c where c.relkind not in ('i', 'I')
+union all
+select 'column', r.name,
+    format('%s %s %s default %s identity %s generated %s',
+        a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+        pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated)
+from rel r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+union all
+select 'column order', r.name,
+    string_agg(a.attname, ',' order by a.attnum)
+from rel r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0 and not a.attisdropped
+where r.relkind in ('r', 'p', 'v', 'm')
+group by r.name
+union all
+select 'index', r.name, pg_get_indexdef(i.indexrelid) || ' valid ' || i.indisvalid
+from rel r join pg_index i on i.indrelid = r.oid
+union all
+select 'constraint', coalesce(r.name, t.typname), c.conname || ' ' || pg_get_constraintdef(c.oid)
+from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+left join rel r on r.oid = c.conrelid
+left join pg_type t on t.oid = c.contypid
+where n.nspname in {_OURS} and (r.oid is not null or c.contypid <> 0)
+union all
+select 'function', n.nspname || '.' || p.proname, pg_get_functiondef(p.oid)
+from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+where n.nspname in {_OURS} and p.prokind in ('f', 'p')
+union all
+select 'trigger', r.name, pg_get_triggerdef(t.oid)
+from rel r join pg_trigger t on t.tgrelid = r.oid and not t.tgisinternal
+union all
+select 'type', n.nspname || '.' || t.typname,
+    t.typtype::text || coalesce(' ' || (
+        select string_agg(e.enumlabel, ',' order by e.enumsortorder)
+        from pg_enum e where e.enumtypid = t.oid), '')
+from pg_type t join pg_namespace n on n.oid = t.typnamespace
+where n.nspname in {_OURS} and t.typtype in ('e', 'd', 'c')
+    and (t.typtype <> 'c' or (select relkind from pg_class where oid = t.typrelid) = 'c')
+union all
+select 'schema', nspname, coalesce(obj_description(oid, 'pg_namespace'), '')
+from pg_namespace where nspname in {_OURS}
+"""
+
+
+def catalog(url: str) -> list[tuple[str, str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(_CATALOG).fetchall()
+    return sorted((str(kind), str(owner), str(definition)) for kind, owner, definition in rows)
+
+
+def load_schema(url: str, tool: str) -> None:
+    """Load the committed db/schema.sql into the empty database at *url*, with *tool*."""
+    if tool == "dbmate":
+        migrate.run(url, "load", schema_file=schema_file())
+        return
+    psql = shutil.which("psql", path=migrate._path_with_pg_dump()) if tool == "psql" else None
+    assert psql, "no psql"
+    subprocess.run(
+        [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(schema_file()), url],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def newest_server() -> Iterator[TestServer]:
+    """A temporary embedded PostgreSQL (the newest supported major version)."""
+    server = embedded.start(temporary=True)
+    try:
+        yield TestServer(server.url("postgres"), "embedded")
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("which", ["test server", "newest server"])
+def test_the_committed_dump_loads_into_an_empty_database_and_equals_the_migrations(
+    which: str, request: pytest.FixtureRequest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """db/schema.sql provisions a database: same catalog as migrating, and current."""
+    server: TestServer = request.getfixturevalue(
+        "test_server" if which == "test server" else "newest_server"
+    )
+    tools = ["dbmate", "psql"]
+    made = [server.create_database("codezest_load") for _ in tools]
+    migrated = server.create_database("codezest_migrated")
+    try:
+        migrate.up(migrated)
+        expected = catalog(migrated)
+        kinds = {kind for kind, _, _ in expected}
+        assert {"relation", "column", "index", "constraint", "function", "trigger"} <= kinds
+        assert any(kind == "type" and d.startswith("e ") for kind, _, d in expected)  # enums
+        for tool, url in zip(tools, made, strict=True):
+            load_schema(url, tool)
+            loaded = catalog(url)
+            assert set(loaded) - set(expected) == set(), tool
+            assert set(expected) - set(loaded) == set(), tool
+            assert main(["status", "--exit-code", "--url", url]) == 0, tool
+            assert "Pending: 0" in capsys.readouterr().out
+    finally:
+        for url in (*made, migrated):
+            server.drop_database(url)
+
+
+def test_portable_dump_guards_only_settings_an_older_server_lacks() -> None:
+    text = "SET lock_timeout = 0;\nSET transaction_timeout = 0;\nSET some_future = 'a b';\n"
+    assert migrate.portable_dump(text).splitlines() == [
+        "SET lock_timeout = 0;",
+        "SELECT pg_catalog.set_config('transaction_timeout', '0', false) "
+        "WHERE pg_catalog.current_setting('transaction_timeout', true) IS NOT NULL;",
+        "SELECT pg_catalog.set_config('some_future', 'a b', false) "
+        "WHERE pg_catalog.current_setting('some_future', true) IS NOT NULL;",
+    ]
 
 
 @pytest.mark.parametrize(
