@@ -33,6 +33,7 @@ class Tool:
     name: str
     module: str
     help: str
+    url: bool = True  # takes --url (a database)
 
 
 # One line per tool; the module is imported only when its subcommand runs.
@@ -43,6 +44,12 @@ TOOLS = (
     Tool("shell", "codezest_db.tools.shell", "psql on the database, as a service role if asked"),
     Tool("seed", "codezest_db.tools.seed", "fill all 30 tables with realistic development data"),
     Tool("studio", "codezest_db.tools.studio", "browse the five schemas in a local web page"),
+    Tool(
+        "lint",
+        "codezest_db.tools.lint",
+        "check migrations for statements that would block or break running services",
+        url=False,
+    ),
 )
 
 
@@ -86,7 +93,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> None:
-    print(migrate.new(args.name))
+    from .tools.lint import write_template  # the template that passes `lint`
+
+    print(write_template(args.name))
 
 
 def _dump_schema(args: argparse.Namespace) -> None:
@@ -171,7 +180,8 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
             add(tool.name, _unreachable, tool.help)
             continue
         module = importlib.import_module(tool.module)
-        module.add_arguments(add(tool.name, module.run, tool.help))
+        parent = common if tool.url else argparse.ArgumentParser(add_help=False)
+        module.add_arguments(add(tool.name, module.run, tool.help, parent))
     return parser
 
 
