@@ -309,6 +309,13 @@ reason = "applied while the table was empty"
         (2, "stale-acknowledgment"),
         (3, "require-concurrent-index-creation"),
     ]
+    # An acknowledgment of a migration that is no longer there is stale too.
+    write_acknowledgments(tmp_path, ack.replace("01_change.sql", "09_gone.sql"))
+    found, acknowledged = lint.lint([path])
+    assert acknowledged == 0
+    stale = [f for f in found if f.rule == "stale-acknowledgment"]
+    assert [(f.path.name, f.line) for f in stale] == [("20260101000009_gone.sql", 2)]
+    assert "no such file" in stale[0].message
 
 
 @pytest.mark.parametrize(

@@ -255,16 +255,24 @@ def lint(
             raise ConfigurationError(f"no migration file {path}")
     if not paths:
         raise ConfigurationError(f"no migrations in {migrations_dir()}")
-    folder = paths[0].resolve().parent
-    used = _load_queries([*_default_queries(folder), *queries])
-    raw: list[Finding] = []
+    found: list[Finding] = []
+    acknowledged_count = 0
+    folders: dict[Path, list[Path]] = {}
     for path in paths:
-        migration = _read(path)
-        earlier = [_read(p) for p in _earlier(path)]
-        raw += _squawk(migration)
-        raw += _own_rules(migration, earlier, used)
-    acks = _load_acknowledgments(acknowledged or folder.parent / ACKNOWLEDGED_FILE)
-    return _apply(sorted(set(raw)), acks, paths)
+        folders.setdefault(path.resolve().parent, []).append(path)
+    for folder, group in folders.items():
+        used = _load_queries([*_default_queries(folder), *queries])
+        raw: list[Finding] = []
+        for path in group:
+            migration = _read(path)
+            earlier = [_read(p) for p in _earlier(path)]
+            raw += _squawk(migration)
+            raw += _own_rules(migration, earlier, used)
+        acks = _load_acknowledgments(acknowledged or folder.parent / ACKNOWLEDGED_FILE)
+        left, count = _apply(sorted(set(raw)), acks, group, folder)
+        found += left
+        acknowledged_count += count
+    return sorted(found), acknowledged_count
 
 
 def _default_queries(folder: Path) -> list[Path]:
@@ -369,57 +377,46 @@ def split_statements(text: str) -> Iterator[Statement]:
     outside quoted identifiers is lowered.
     """
     out: list[str] = []
-    start = 0  # line of the statement's first code character; 0: none yet
-    line, i, n = 1, 0, len(text)
-
-    def emit(chunk: str) -> None:
-        nonlocal start
-        if not start and chunk.strip():
-            start = line
-        out.append(chunk)
-
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            line += 1
-            out.append(" ")
-            i += 1
-        elif text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = _skip_block_comment(text, i)
-            line += text.count("\n", i, end)
-            i = end
-            out.append(" ")
-        elif c == "'" or (c in "eE" and text.startswith("'", i + 1) and not _word_before(text, i)):
-            end = _string_end(text, i + (c != "'"), backslash=c != "'")
-            emit("''")
-        elif c == '"':
-            end = text.find('"', i + 1)
-            while end >= 0 and text.startswith('"', end + 1):
-                end = text.find('"', end + 2)
-            end = n if end < 0 else end + 1
-            emit(text[i:end])
-        elif c == "$" and (tag := _DOLLAR.match(text, i)) and not _word_before(text, i):
-            close = text.find(tag[0], tag.end())
-            end = n if close < 0 else close + len(tag[0])
-            emit("$$$$")
-        elif c == ";":
+    start = 0  # the line of the statement's first code; 0: none yet
+    line, i = 1, 0
+    while i < len(text):
+        end, code = _lexeme(text, i)
+        if code == ";":
             if start:
                 yield Statement(start, " ".join("".join(out).split()))
             out, start = [], 0
-            i += 1
-            continue
         else:
-            emit(c.lower())
-            i += 1
-            continue
-        if c in "'\"$eE":
-            line += text.count("\n", i, end)
-            i = end
-    if start and "".join(out).strip():
+            if not start and code.strip():
+                start = line
+            out.append(code)
+        line += text.count("\n", i, end)
+        i = end
+    if start:
         yield Statement(start, " ".join("".join(out).split()))
+
+
+def _lexeme(text: str, i: int) -> tuple[int, str]:
+    """The end of the lexeme at *i*, and the code it stands for."""
+    c = text[i]
+    if text.startswith("--", i):
+        end = text.find("\n", i)
+        return (len(text) if end < 0 else end), " "
+    if text.startswith("/*", i):
+        return _skip_block_comment(text, i), " "
+    if c == "'":
+        return _string_end(text, i, backslash=False), "''"
+    if c in "eE" and text.startswith("'", i + 1) and not _word_before(text, i):
+        return _string_end(text, i + 1, backslash=True), "''"
+    if c == '"':
+        end = text.find('"', i + 1)
+        while end >= 0 and text.startswith('"', end + 1):  # "" inside a quoted name
+            end = text.find('"', end + 2)
+        end = len(text) if end < 0 else end + 1
+        return end, text[i:end]
+    if c == "$" and (tag := _DOLLAR.match(text, i)) and not _word_before(text, i):
+        close = text.find(tag[0], tag.end())
+        return (len(text) if close < 0 else close + len(tag[0])), "$$$$"
+    return i + 1, c.lower()
 
 
 def _word_before(text: str, i: int) -> bool:
@@ -778,8 +775,9 @@ def _load_acknowledgments(path: Path) -> list[Acknowledgment]:
 
 
 def _apply(
-    findings: list[Finding], acks: list[Acknowledgment], paths: list[Path]
+    findings: list[Finding], acks: list[Acknowledgment], paths: list[Path], folder: Path
 ) -> tuple[list[Finding], int]:
+    """*findings* less those *acks* acknowledges, plus the stale *acks*; how many matched."""
     by_key = {(a.file, a.rule, a.line): a for a in acks}
     matched: set[tuple[str, str, int]] = set()
     left = []
@@ -791,14 +789,18 @@ def _apply(
             left.append(finding)
     linted = {p.name: p for p in paths}
     for key, ack in by_key.items():
-        if key not in matched and ack.file in linted:
+        # Stale: its file was linted and has no such finding, or is gone.
+        gone = not (folder / ack.file).is_file()
+        if key not in matched and (ack.file in linted or gone):
             left.append(
                 Finding(
-                    linted[ack.file],
+                    linted.get(ack.file, folder / ack.file),
                     ack.line,
                     "stale-acknowledgment",
                     f"{ACKNOWLEDGED_FILE} acknowledges {ack.rule} here, but lint finds no "
-                    "such finding: remove the acknowledgment",
+                    "such finding"
+                    + (" (no such file)" if gone else "")
+                    + ": remove the acknowledgment",
                 )
             )
     return sorted(left), len(matched)
