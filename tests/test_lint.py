@@ -8,9 +8,11 @@ squawk runs for real (the ``[lint]`` extra); no database is needed.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -435,3 +437,24 @@ def test_new_command_writes_the_template(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert main(["new", "add_badges"]) == 0
     (path,) = folder.glob("*_add_badges.sql")
     assert path.read_text() == lint.template("add_badges")
+
+
+def test_an_installed_wheel_lints_its_own_migrations_clean(
+    built_wheel: Path, tmp_path: Path
+) -> None:
+    """The wheel carries db/lint-acknowledged.toml beside its migrations (CI lints from one)."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(built_wheel) as wheel:
+        assert "codezest_db/_sql/db/lint-acknowledged.toml" in wheel.namelist()
+        wheel.extractall(site)
+    result = subprocess.run(
+        [sys.executable, "-m", "codezest_db.cli", "lint"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.strip() == "codezest-db lint: 0 findings (31 acknowledged)"
