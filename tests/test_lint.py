@@ -96,6 +96,11 @@ CASES = [
             up("alter table app.items add constraint items_a_key unique using index items_a_key;"),
         ),
     ),
+    Case(  # a transaction:false migration that fails half-way is run again
+        "prefer-robust-stmts",
+        (up("create index concurrently items_a on app.items (a);", TX_FALSE),),
+        (up("create index concurrently if not exists items_a on app.items (a);", TX_FALSE),),
+    ),
     # this repository's rules
     Case(
         "drop-used-by-queries",
@@ -174,6 +179,23 @@ CASES = [
         (
             up("create index concurrently if not exists items_a on app.items (a);", TX_FALSE),
             up("create index concurrently if not exists items_b on app.items (b);", TX_FALSE),
+        ),
+    ),
+    Case(
+        "backfill-under-lock",
+        (
+            up(
+                "alter table app.items add column c text;\n"
+                "with moved as (select id, b from app.items) "
+                "update app.items set c = moved.b from moved where moved.id = app.items.id;"
+            ),
+        ),
+        (
+            up("alter table app.items add column c text;"),
+            up(
+                "with moved as (select id, b from app.items) "
+                "update app.items set c = moved.b from moved where moved.id = app.items.id;"
+            ),
         ),
     ),
     Case(
