@@ -480,3 +480,22 @@ def test_an_installed_wheel_lints_its_own_migrations_clean(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr.strip() == "codezest-db lint: 0 findings (31 acknowledged)"
+
+
+def test_missing_squawk_or_queries_exit_2_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (path,) = checkout(tmp_path, (up("select 1;"),))
+    assert main(["lint", str(path), "--queries", str(tmp_path / "nowhere")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"codezest-db lint: no queries folder {tmp_path / 'nowhere'}\n"
+    # No squawk beside this Python, nor on PATH: the [lint] extra is missing.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert main(["lint", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "codezest-db lint: squawk is missing: pip install 'codezest-db[lint]'\n"
+    )
