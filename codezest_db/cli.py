@@ -171,7 +171,7 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
     status.add_argument(
         "--exit-code", action="store_true", help="exit 1 while migrations are pending"
     )
-    new = add("new", _new, "create an empty migration in db/migrations")
+    new = add("new", _new, "create a migration in db/migrations from the template")
     new.add_argument("name", help="what it does, in snake_case")
     dump = add("dump-schema", _dump_schema, "write the schema dump (db/schema.sql)")
     dump.add_argument("--output", default="db/schema.sql", help="where (default db/schema.sql)")

@@ -109,8 +109,8 @@ _TEMPLATE = """\
 --   alone in its own migration whose first line reads
 --   `-- migrate:up transaction:false`.
 -- - Timeouts: `codezest-db migrate` runs this with a short lock_timeout and a
---   statement_timeout, and retries it when it gave way on a lock; do not set
---   them here.
+--   statement_timeout, and retries it when it gave way on a lock: leave them
+--   to it (`set local statement_timeout = ...` only if this one needs more).
 --
 -- Before committing:
 -- 1. `codezest-db lint` passes;
