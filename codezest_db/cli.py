@@ -33,6 +33,7 @@ class Tool:
     name: str
     module: str
     help: str
+    url: bool = True  # takes --url (a database)
 
 
 # One line per tool; the module is imported only when its subcommand runs.
@@ -43,6 +44,12 @@ TOOLS = (
     Tool("shell", "codezest_db.tools.shell", "psql on the database, as a service role if asked"),
     Tool("seed", "codezest_db.tools.seed", "fill all 30 tables with realistic development data"),
     Tool("studio", "codezest_db.tools.studio", "browse the five schemas in a local web page"),
+    Tool(
+        "lint",
+        "codezest_db.tools.lint",
+        "check migrations for statements that would block or break running services",
+        url=False,
+    ),
 )
 
 
@@ -103,7 +110,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> None:
-    print(migrate.new(args.name))
+    from .tools.lint import write_template  # the template that passes `lint`
+
+    print(write_template(args.name))
 
 
 def _dump_schema(args: argparse.Namespace) -> None:
@@ -189,7 +198,7 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
     status.add_argument(
         "--exit-code", action="store_true", help="exit 1 while migrations are pending"
     )
-    new = add("new", _new, "create an empty migration in db/migrations")
+    new = add("new", _new, "create a migration in db/migrations from the template")
     new.add_argument("name", help="what it does, in snake_case")
     dump = add("dump-schema", _dump_schema, "write the schema dump (db/schema.sql)")
     dump.add_argument("--output", default="db/schema.sql", help="where (default db/schema.sql)")
@@ -198,7 +207,8 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
             add(tool.name, _unreachable, tool.help)
             continue
         module = importlib.import_module(tool.module)
-        module.add_arguments(add(tool.name, module.run, tool.help))
+        parent = common if tool.url else argparse.ArgumentParser(add_help=False)
+        module.add_arguments(add(tool.name, module.run, tool.help, parent))
     return parser
 
 
