@@ -298,7 +298,7 @@ def _update(view: ModelView, pk: str, data: dict[str, Any]) -> Any:
     where = _where_pk(view, pk)
     submitted = _columns_of(view, data)
     with _sessions(view)(expire_on_commit=False) as session:
-        names = builtins.list(submitted)
+        names = builtins.list(submitted) or [c.name for c in get_primary_keys(view.model)]
         row = session.execute(
             sa_select(*(table.c[n] for n in names)).where(*where).with_for_update()
         ).one_or_none()
