@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import html
+import http.cookiejar
+import json
 import os
 import queue
 import re
@@ -43,6 +45,8 @@ def seeded_url(test_server: TestServer) -> Iterator[str]:
     try:
         migrate.up(url)
         seed(url, users=USERS, random_seed=7)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("analyze")  # the index page's row estimates, exact on a table this small
         yield url
     finally:
         test_server.drop_database(url)
@@ -146,14 +150,50 @@ def test_read_only_mode_refuses_a_write(studio: str, seeded_url: str) -> None:
     assert row == (USERS,)
 
 
-def _delete(url: str) -> int:
-    request = urllib.request.Request(url, method="DELETE")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code
+class Client:
+    """A browser-like HTTP client of one studio: its session cookie and form token.
+
+    *headers* go with every write; by default those a browser sends on the
+    studio's own page (``Origin`` of the studio, ``Sec-Fetch-Site: same-origin``).
+    """
+
+    def __init__(self, studio: str) -> None:
+        self.studio = studio
+        parts = urllib.parse.urlsplit(studio)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        status, page = self.request("GET", studio)
+        assert status == 200
+        found = re.search(r'<meta name="studio-form-token" content="([0-9a-f]{64})">', page)
+        assert found, "the page carries no form token"
+        self.token = found.group(1)
+
+    def same_origin(self) -> dict[str, str]:
+        return {"Origin": self.origin, "Sec-Fetch-Site": "same-origin"}
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read().decode(errors="replace")
+
+    def post_form(
+        self, path: str, fields: dict[str, str], headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        body = urllib.parse.urlencode(fields).encode()
+        sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        return self.request("POST", self.studio + path, body, sent)
 
 
 def test_only_write_mode_deletes(studio: str, writable: str, seeded_url: str) -> None:
@@ -161,8 +201,18 @@ def test_only_write_mode_deletes(studio: str, writable: str, seeded_url: str) ->
         row = conn.execute("select id from notifications.notifications limit 1").fetchone()
     assert row is not None
     path = f"notifications-notifications/delete?pks={row[0]}"
-    assert _delete(studio + path) == 403
-    assert _delete(writable + path) == 200
+    reader, writer = Client(studio), Client(writable)
+    headers = {"X-CSRF-Token": reader.token, **reader.same_origin()}
+    assert reader.request("DELETE", studio + path, headers=headers)[0] == 403
+    # Without the session's form token, or from another site, nothing is deleted either.
+    assert writer.request("DELETE", writable + path, headers=writer.same_origin())[0] == 403
+    cross = {"X-CSRF-Token": writer.token, "Sec-Fetch-Site": "cross-site"}
+    assert writer.request("DELETE", writable + path, headers=cross)[0] == 403
+    with psycopg.connect(seeded_url) as conn:
+        still = conn.execute("select id from notifications.notifications where id = %s", row)
+        assert still.fetchone() == row
+    headers = {"X-CSRF-Token": writer.token, **writer.same_origin()}
+    assert writer.request("DELETE", writable + path, headers=headers)[0] == 200
     with psycopg.connect(seeded_url) as conn:
         gone = conn.execute("select id from notifications.notifications where id = %s", row)
         assert gone.fetchone() is None
@@ -288,6 +338,18 @@ def test_password_hashes_are_never_shown(studio: str, writable: str, seeded_url:
         assert status == 200, url
         assert "password_hash" not in page and secret not in page, url
     assert "email" in _get(f"{writable}auth-users/edit/{user}")[1]  # the form is there
+    with psycopg.connect(seeded_url) as conn:
+        found = conn.execute("select id, token_hash from auth.sessions limit 1").fetchone()
+    assert found is not None
+    session, token_hash = found
+    for url in (
+        f"{studio}auth-sessions/list?pageSize=100",
+        f"{studio}auth-sessions/details/{session}",
+        f"{writable}auth-sessions/edit/{session}",
+    ):
+        status, page = _get(url)
+        assert status == 200, url
+        assert "token_hash" not in page and token_hash not in page, url
 
 
 def test_a_new_sort_order_starts_at_page_one(studio: str) -> None:
@@ -369,6 +431,7 @@ def _browser(profile: Path) -> object:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP violations land there
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
 
 
@@ -383,11 +446,23 @@ def test_in_chromium_follow_a_table_and_a_row(studio: str, tmp_path: Path) -> No
     try:
         driver.get(studio)
         assert "codezest-db studio" in driver.title or "codezest-db studio" in driver.page_source
-        table = driver.find_element(
-            By.CSS_SELECTOR, 'a[href$="/learning-language-enrollments/list"]'
+        # The five schemas' groups in the sidebar are open: every table's link shows.
+        for identity in ("auth-users", "payments-invoices", "activity-analytics-events"):
+            link = driver.find_element(By.CSS_SELECTOR, f'aside a[href$="/{identity}/list"]')
+            assert link.is_displayed(), identity
+        # The sidebar's title is whole: nothing of it overflows its box.
+        title = driver.find_element(By.CSS_SELECTOR, "aside .navbar-brand h3")
+        assert title.text == "codezest-db studio (read-only)"
+        overflow = driver.execute_script(
+            "const e = arguments[0], box = e.closest('aside').getBoundingClientRect();"
+            " const r = e.getBoundingClientRect();"
+            " return [e.scrollWidth - e.clientWidth, r.left - box.left, box.right - r.right];",
+            title,
         )
-        if not table.is_displayed():  # the schema's group in the sidebar is folded
-            driver.find_element(By.XPATH, "//a[contains(., 'learning')]").click()
+        assert overflow[0] <= 0 and overflow[1] >= 0 and overflow[2] >= 0, overflow
+        table = driver.find_element(
+            By.CSS_SELECTOR, 'aside a[href$="/learning-language-enrollments/list"]'
+        )
         table.click()
         assert driver.current_url.endswith("/learning-language-enrollments/list")
         rows = driver.find_elements(By.CSS_SELECTOR, "tbody tr")
@@ -406,6 +481,455 @@ def test_in_chromium_follow_a_table_and_a_row(studio: str, tmp_path: Path) -> No
             By.CSS_SELECTOR, 'a[href*="/learning-programming-languages/details/"]'
         )
         assert driver.find_elements(By.CSS_SELECTOR, 'a[href*="/auth-users/details/"]')
+        assert _csp_violations(driver) == []
     finally:
         driver.quit()
     assert screenshot.stat().st_size > 10_000
+
+
+# -- safety: headers, cross-site writes, hidden columns ------------------------
+
+
+def test_every_response_carries_the_security_headers(studio: str) -> None:
+    parts = urllib.parse.urlsplit(studio)
+    root = f"{parts.scheme}://{parts.netloc}"
+    for url in (
+        studio,
+        f"{studio}auth-users/list",
+        f"{studio}statics/css/main.css",
+        f"{root}/no-such-page",  # a 404
+    ):
+        request = urllib.request.Request(url)
+        try:
+            response = urllib.request.urlopen(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, url
+        assert "default-src 'none'" in csp and "unsafe-inline" not in csp, url
+        assert headers["X-Frame-Options"] == "DENY", url
+        assert headers["Referrer-Policy"] == "no-referrer", url
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+
+
+def _user(conn: psycopg.Connection[tuple[object, ...]], where: str = "true") -> tuple[str, ...]:
+    """(id, email, name, role) of a user."""
+    row = conn.execute(
+        f"select id::text, email, name, role::text from auth.users where {where}"
+        " order by created_at limit 1"
+    ).fetchone()
+    assert row is not None
+    return tuple(str(v) for v in row)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site"},  # no Origin, but the browser says it is cross-site
+        {"Sec-Fetch-Site": "same-site"},  # another port of 127.0.0.1 is the same site
+        {"Origin": "http://evil.example"},  # an older browser: no fetch metadata
+        {"Origin": "null"},  # a sandboxed frame or a data: page, in an older browser
+        {"Origin": "null", "Sec-Fetch-Site": "cross-site"},  # ... in a current one
+        {"Origin": "http://127.0.0.1:1", "Sec-Fetch-Site": "same-origin"},  # not this origin
+    ],
+    ids=[
+        "origin-and-fetch-site",
+        "fetch-site-only",
+        "same-site",
+        "origin-only",
+        "null-origin",
+        "null-origin-cross-site",
+        "other-origin",
+    ],
+)
+def test_a_cross_site_form_post_changes_nothing(
+    writable: str, seeded_url: str, headers: dict[str, str]
+) -> None:
+    """With the session's cookie and a valid form token, even: the origin is what is refused."""
+    client = Client(writable)
+    with psycopg.connect(seeded_url) as conn:
+        user_id, email, name, role = _user(conn)
+        before = conn.execute("select count(*), max(updated_at) from auth.users").fetchone()
+    create = {
+        "csrf_token": client.token,
+        "email": "intruder@example.com",
+        "name": "Intruder",
+        "role": "ADMIN",
+        "save": "Save",
+    }
+    status, page = client.post_form("auth-users/create", create, headers)
+    assert status == 403 and "cross-site request refused" in page
+    edit = {"csrf_token": client.token, "email": email, "name": "Pwned", "role": "ADMIN"}
+    assert client.post_form(f"auth-users/edit/{user_id}", edit, headers)[0] == 403
+    with psycopg.connect(seeded_url) as conn:
+        assert conn.execute("select count(*), max(updated_at) from auth.users").fetchone() == before
+        assert _user(conn, f"id = '{user_id}'") == (user_id, email, name, role)
+        intruder = conn.execute("select 1 from auth.users where email = 'intruder@example.com'")
+        assert intruder.fetchone() is None
+
+
+def test_a_write_needs_the_sessions_form_token(writable: str, seeded_url: str) -> None:
+    client, other = Client(writable), Client(writable)
+    assert client.token != other.token  # per session, not per process
+    fields = {"email": "tokenless@example.com", "name": "Tokenless", "role": "INSTRUCTOR"}
+    for token in (None, "0" * 64, other.token):
+        sent = fields if token is None else {**fields, "csrf_token": token}
+        status, page = client.post_form("auth-users/create", sent, client.same_origin())
+        assert status == 403 and "form token" in page, token
+    with psycopg.connect(seeded_url) as conn:
+        found = conn.execute("select 1 from auth.users where email = 'tokenless@example.com'")
+        assert found.fetchone() is None
+    # The same post from the studio's own page, with its token, does create the user.
+    empty = {"created_at": "", "updated_at": "", "email_verified_at": "", "save": "Save"}
+    status, _ = client.post_form(
+        "auth-users/create", {**fields, **empty, "csrf_token": client.token}, client.same_origin()
+    )
+    assert status == 200  # redirected to the list
+    with psycopg.connect(seeded_url) as conn:
+        row = conn.execute(
+            "select name, role::text, created_at is not null from auth.users"
+            " where email = 'tokenless@example.com'"
+        ).fetchone()
+        conn.execute("delete from auth.users where email = 'tokenless@example.com'")
+    assert row == ("Tokenless", "INSTRUCTOR", True)  # empty fields took the columns' defaults
+
+
+@pytest.mark.parametrize(
+    ("identity", "column", "query"),
+    [
+        ("auth-users", "password_hash", "select password_hash from auth.users"
+         " where password_hash is not null limit 1"),
+        ("auth-sessions", "token_hash", "select token_hash from auth.sessions limit 1"),
+        ("auth-password-resets", "token_hash", "select coalesce(max(token_hash), 'x')"
+         " from auth.password_resets"),
+    ],
+)  # fmt: skip
+def test_a_filter_on_a_hidden_column_is_refused(
+    studio: str, seeded_url: str, identity: str, column: str, query: str
+) -> None:
+    with psycopg.connect(seeded_url) as conn:
+        row = conn.execute(query).fetchone()
+    assert row is not None
+    secret = urllib.parse.quote(str(row[0]))
+    status, page = _get(f"{studio}{identity}/list?eq_{column}={secret}")
+    assert status == 400 and f"cannot filter on &#39;{column}&#39;" in page
+    assert not _details_ids(page, identity)
+    # Nor can a search reach it: the hash matches no row.
+    status, page = _get(f"{studio}{identity}/list?search={secret}")
+    assert status == 200 and not _details_ids(page, identity)
+
+
+def test_an_unknown_filter_is_an_error_not_ignored(studio: str) -> None:
+    status, page = _get(f"{studio}auth-users/list?eq_no_such_column=1")
+    assert status == 400
+    assert "cannot filter on &#39;no_such_column&#39;: auth.users has no such column" in page
+
+
+# -- faithful: partitions, estimates, JSON, NULL --------------------------------
+
+
+def test_partitions_are_folded_into_their_table(studio: str, seeded_url: str) -> None:
+    with psycopg.connect(seeded_url) as conn:
+        partitions = [
+            r[0]
+            for r in conn.execute(
+                "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+                " where i.inhparent = 'activity.analytics_events'::regclass"
+            )
+        ]
+        found = conn.execute(
+            "select user_id, count(*) from activity.analytics_events where user_id is not null"
+            " group by 1 order by 2 desc limit 1"
+        ).fetchone()
+    assert len(partitions) >= 2 and found is not None
+    user, events = found
+    index = _get(studio)[1]
+    assert "/activity-analytics-events/list" in index
+    for name in partitions:
+        slug = name.replace("_", "-")
+        assert f"/activity-{slug}/list" not in index, name
+        assert _get(f"{studio}activity-{slug}/list")[0] == 404, name
+    profile = _get(f"{studio}auth-users/details/{user}")[1]
+    assert profile.count("activity.analytics_events") == 1  # once, not once per partition
+    assert re.search(rf"activity\.analytics_events\.user_id</a></td>\s*<td>{events}</td>", profile)
+
+
+def test_the_index_lists_every_schema_with_row_estimates(studio: str, seeded_url: str) -> None:
+    from codezest_db.tools.seed.tables import TABLES
+
+    page = _get(studio)[1]
+    cards = dict(
+        re.findall(r'<div class="card studio-schema" data-schema="(\w+)">(.*?)</table>', page, re.S)
+    )
+    assert list(cards) == ["auth", "learning", "payments", "notifications", "activity"]
+    with psycopg.connect(seeded_url) as conn:
+        for table in TABLES:
+            schema, name = table.split(".")
+            # pg_class.reltuples; a partitioned table's is its partitions' sum.
+            row = conn.execute(
+                "select sum(c.reltuples)::bigint from pg_class c where c.oid = %s::regclass"
+                " and c.relkind = 'r' or c.oid in (select inhrelid from pg_inherits"
+                " where inhparent = %s::regclass)",
+                [table, table],
+            ).fetchone()
+            assert row is not None
+            shown = re.search(
+                rf">{name}</a></td>\s*<td class=\"text-end studio-estimate\">([\d,]+)</td>",
+                cards[schema],
+            )
+            assert shown, table
+            assert int(shown.group(1).replace(",", "")) == row[0], table
+        # Analyzed whole by the fixture, and not written to by any test: the estimate is the count.
+        events = conn.execute("select count(*) from activity.analytics_events").fetchone()
+    assert events is not None
+    for schema, name, count in (
+        ("activity", "analytics_events", events[0]),
+        ("auth", "users", USERS),
+    ):
+        estimate = rf">{name}</a></td>\s*<td class=\"text-end studio-estimate\">{count:,}<"
+        assert re.search(estimate, cards[schema]), name
+
+
+def test_json_is_shown_as_json_and_null_as_null(studio: str, seeded_url: str) -> None:
+    value = {"title": 'it\'s "quoted"', "tags": ["a", "b"], "none": None, "ok": True}
+    with psycopg.connect(seeded_url) as conn:
+        row = conn.execute(
+            "update activity.user_activities"
+            " set metadata = %s, entity_type = null, entity_id = null"
+            " where id = (select id from activity.user_activities order by id limit 1)"
+            " returning id",
+            [psycopg.types.json.Jsonb(value)],
+        ).fetchone()
+    assert row is not None
+    details = _get(f"{studio}activity-user-activities/details/{row[0]}")[1]
+    shown = re.search(r'<pre class="studio-json">(.*?)</pre>', details, re.S)
+    assert shown and json.loads(html.unescape(shown.group(1))) == value
+    assert "{&#39;" not in details and "None" not in details  # no Python repr
+    assert re.search(r"<td>entity_type</td>\s*<td><span class=\"[^\"]*studio-null\">NULL", details)
+    listing = _get(f"{studio}activity-user-activities/list?eq_id={row[0]}")[1]
+    assert "studio-null" in listing and "&#34;tags&#34;: [&#34;a&#34;, &#34;b&#34;]" in listing
+
+
+def test_an_empty_page_says_so(studio: str) -> None:
+    status, page = _get(f"{studio}auth-users/list?eq_email=nobody%40example.com")
+    assert status == 200
+    assert "No rows" in page and "Showing 1 to 0" not in page
+    assert "Showing 1 to 25 of" in _get(f"{studio}auth-users/list")[1]
+
+
+# -- one-line errors --------------------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_database_it_cannot_use_is_one_line_on_stderr(test_server: TestServer) -> None:
+    base = psycopg.conninfo.conninfo_to_dict(test_server.admin_url)
+    host, port = base.get("host", "127.0.0.1"), base.get("port", "5432")
+    empty = test_server.create_database("codezest_studio_unmigrated")
+    try:
+        cases = {
+            f"postgresql://postgres@127.0.0.1:{_closed_port()}/postgres": "Connection refused",
+            f"postgresql://postgres@{host}:{port}/codezest_no_such_db": "does not exist",
+            "this is not a url": "not a valid PostgreSQL URL",
+            empty: "codezest-db migrate",
+        }
+        for url, expected in cases.items():
+            done = subprocess.run(
+                [sys.executable, "-m", "codezest_db.cli", "studio", "--url", url, "--port", "0"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            lines = done.stderr.strip().splitlines()
+            assert done.returncode == 1, (url, done.stderr)
+            assert len(lines) == 1 and "Traceback" not in done.stderr, (url, done.stderr)
+            assert lines[0].startswith("codezest-db studio: ") and expected in lines[0], lines
+            assert done.stdout == ""  # no URL printed: nothing is served
+    finally:
+        test_server.drop_database(empty)
+
+
+# -- in Chromium: an edit writes only what changed; the page keeps to its CSP --------
+
+AUDIT = """
+create table public.studio_test_audit (id bigserial primary key, changed text[] not null);
+create function public.studio_test_audit() returns trigger language plpgsql as $$
+begin
+  insert into public.studio_test_audit (changed)
+  select coalesce(array_agg(n.key order by n.key), '{}')
+    from jsonb_each(to_jsonb(new)) n join jsonb_each(to_jsonb(old)) o using (key)
+   where n.value is distinct from o.value;
+  return new;
+end $$;
+-- Fires before users_set_updated_at (alphabetical order): it sees the UPDATE as sent.
+create trigger a_studio_test_audit before update on auth.users
+  for each row execute function public.studio_test_audit();
+-- Fires when the UPDATE's SET list names any column but name, even to its own value.
+create function public.studio_test_set_list() returns trigger language plpgsql as $$
+begin
+  insert into public.studio_test_audit (changed) values ('{SET other columns}');
+  return new;
+end $$;
+create trigger a_studio_test_set_list before update of id, email, password_hash, role,
+  email_verified_at, last_login_at, created_at, updated_at, deleted_at on auth.users
+  for each row execute function public.studio_test_set_list();
+"""
+
+
+@pytest.fixture
+def audited(seeded_url: str) -> Iterator[str]:
+    """Records, for every UPDATE of auth.users, which columns the statement changed."""
+    with psycopg.connect(seeded_url, autocommit=True) as conn:
+        conn.execute(AUDIT)
+    try:
+        yield seeded_url
+    finally:
+        with psycopg.connect(seeded_url, autocommit=True) as conn:
+            conn.execute("drop trigger a_studio_test_audit on auth.users")
+            conn.execute("drop trigger a_studio_test_set_list on auth.users")
+            conn.execute("drop function public.studio_test_audit()")
+            conn.execute("drop function public.studio_test_set_list()")
+            conn.execute("drop table public.studio_test_audit")
+
+
+def _csp_violations(driver: object) -> list[str]:
+    logs = driver.get_log("browser")  # type: ignore[attr-defined]
+    return [e["message"] for e in logs if "Content Security Policy" in e["message"]]
+
+
+def test_in_chromium_an_edit_writes_only_the_field_changed(
+    writable: str, audited: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    timestamps = "created_at::text, updated_at::text, email_verified_at::text, last_login_at::text"
+    with psycopg.connect(audited) as conn:
+        row = conn.execute(
+            f"select id::text, {timestamps} from auth.users"
+            " where email_verified_at is not null and last_login_at is not null"
+            " and extract(microseconds from created_at)::int % 1000000 <> 0"
+            " order by created_at limit 1"
+        ).fetchone()
+    assert row is not None
+    user, *before = row
+    assert all("." in t and t.endswith("+00") for t in before)  # microseconds and a zone
+    driver = _browser(tmp_path / "profile")
+    assert isinstance(driver, WebDriver)
+    try:
+
+        def save(name: str | None) -> None:
+            driver.get(f"{writable}auth-users/edit/{user}")
+            if name is not None:
+                field = driver.find_element(By.NAME, "name")
+                field.clear()
+                field.send_keys(name)
+            button = driver.find_element(By.CSS_SELECTOR, 'input[name="save"][value="Save"]')
+            # A click by script: the button may sit under the page's sticky footer.
+            driver.execute_script("arguments[0].click()", button)
+            WebDriverWait(driver, 30).until(lambda d: "/auth-users/list" in d.current_url)
+
+        save("Renamed In Chromium")
+        with psycopg.connect(audited) as conn:
+            after = conn.execute(
+                f"select name, {timestamps} from auth.users where id = %s", [user]
+            ).fetchone()
+            audit = conn.execute("select changed from public.studio_test_audit").fetchall()
+        assert after is not None
+        # The UPDATE named the name in its SET list, and no other column.
+        assert audit == [(["name"],)]
+        assert after[0] == "Renamed In Chromium"
+        # Byte for byte; updated_at is then the trigger's (auth.set_updated_at), not the form's.
+        assert [after[1], after[3], after[4]] == [before[0], before[2], before[3]]
+        # Saved untouched: no UPDATE at all.
+        save(None)
+        with psycopg.connect(audited) as conn:
+            count = conn.execute("select count(*) from public.studio_test_audit").fetchone()
+        assert count == (1,)
+        assert _csp_violations(driver) == []
+    finally:
+        driver.quit()
+
+
+def test_in_chromium_delete_sends_the_form_token(
+    writable: str, seeded_url: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with psycopg.connect(seeded_url) as conn:
+        row = conn.execute("select id from notifications.notifications limit 1").fetchone()
+    assert row is not None
+    driver = _browser(tmp_path / "profile")
+    assert isinstance(driver, WebDriver)
+    try:
+        driver.get(f"{writable}notifications-notifications/details/{row[0]}")
+        driver.find_element(By.CSS_SELECTOR, 'a[data-bs-target="#modal-delete"]').click()
+        button = WebDriverWait(driver, 30).until(
+            expected_conditions.element_to_be_clickable((By.ID, "modal-delete-button"))
+        )
+        button.click()
+        WebDriverWait(driver, 30).until(
+            lambda d: "/notifications-notifications/list" in d.current_url
+        )
+        assert _csp_violations(driver) == []
+    finally:
+        driver.quit()
+    with psycopg.connect(seeded_url) as conn:
+        gone = conn.execute("select 1 from notifications.notifications where id = %s", row)
+        assert gone.fetchone() is None
+
+
+def test_in_chromium_saving_an_untouched_form_writes_nothing_in_any_table(
+    writable: str, seeded_url: str, tmp_path: Path
+) -> None:
+    """Every column type's field round-trips: text (CRLF from a textarea), JSON, numeric,
+    inet, enums, booleans, NULLs, timestamps. Proof: the row's version (xmin) is unchanged."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from codezest_db.tools.seed.tables import TABLES
+
+    rows = {}
+    with psycopg.connect(seeded_url) as conn:
+        for table in TABLES:
+            found = conn.execute(f"select id::text, xmin::text from {table} order by id limit 1")
+            row = found.fetchone()
+            if row is not None:
+                rows[table] = row
+    assert len(rows) >= 25  # the seed fills (nearly) every table
+    driver = _browser(tmp_path / "profile")
+    assert isinstance(driver, WebDriver)
+    failures = []
+    try:
+        for table, (key, _) in rows.items():
+            identity = table.replace(".", "-").replace("_", "-")
+            driver.get(f"{writable}{identity}/list?eq_id={key}")
+            edit = driver.find_element(By.CSS_SELECTOR, f'a[href*="/{identity}/edit/"]')
+            driver.get(str(edit.get_attribute("href")))
+            button = driver.find_element(By.CSS_SELECTOR, 'input[name="save"][value="Save"]')
+            driver.execute_script("arguments[0].click()", button)
+            WebDriverWait(driver, 30).until(lambda d: "/edit/" not in d.current_url or (
+                d.find_elements(By.CSS_SELECTOR, ".invalid-feedback, .alert-danger")))  # fmt: skip
+            if "/edit/" in driver.current_url:
+                errors = driver.find_elements(By.CSS_SELECTOR, ".invalid-feedback, .alert-danger")
+                failures.append(f"{table}: {[e.text for e in errors]}")
+        assert _csp_violations(driver) == []
+    finally:
+        driver.quit()
+    assert failures == []
+    with psycopg.connect(seeded_url) as conn:
+        for table, (key, xmin) in rows.items():
+            now = conn.execute(f"select xmin::text from {table} where id = %s", [key]).fetchone()
+            assert now == (xmin,), f"{table}: the row was rewritten"

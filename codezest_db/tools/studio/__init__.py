@@ -44,8 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     """Serve until interrupted.
 
-    Raises ConfigurationError when the [studio] extra is missing or the port
-    is taken.
+    Raises ConfigurationError when the [studio] extra is missing, the URL is
+    malformed or the port is taken, ConnectionFailed when the database does
+    not answer (a refused port, a missing database, a wrong password) and
+    SchemaOutOfDate when it lacks migrations: each one line, no traceback.
     """
     try:
         import sqladmin  # noqa: F401
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
         raise ConfigurationError(
             f"codezest-db studio needs {exc.name or exc}: pip install 'codezest-db[studio]'"
         ) from None
-    from ... import migrate
+    from ... import migrate, schema
     from ..scratch import development_database
     from .app import build_app
 
@@ -62,6 +64,8 @@ def run(args: argparse.Namespace) -> None:
     url = development_database(args.url)
     if not given:
         migrate.up(url)  # the embedded default may be brand new
+    # Fail here, in one line, rather than in SQLAlchemy's reflection with a traceback.
+    schema.require_current(url)
     token = secrets.token_urlsafe(24)
     app = build_app(url, token=token, write=args.write, role=args.role)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

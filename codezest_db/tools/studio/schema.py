@@ -12,7 +12,16 @@ from sqlalchemy import Engine, ForeignKeyConstraint, create_engine, exc, text
 from sqlalchemy.ext.automap import AutomapBase, automap_base
 from sqlalchemy.orm import configure_mappers
 
-__all__ = ["SCHEMAS", "class_name", "engine", "in_order", "reflect", "visible_schemas"]
+__all__ = [
+    "SCHEMAS",
+    "class_name",
+    "engine",
+    "in_order",
+    "reflect",
+    "row_estimates",
+    "tables",
+    "visible_schemas",
+]
 
 SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
 
@@ -46,6 +55,41 @@ def visible_schemas(bound: Engine) -> list[str]:
     with bound.connect() as conn:
         found = {row[0] for row in conn.execute(query, {"names": list(SCHEMAS)})}
     return [name for name in SCHEMAS if name in found]
+
+
+# The tables of a schema, partitions left out: a partition's rows are its parent's.
+_TABLES = text(
+    "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+    " where n.nspname = :schema and c.relkind in ('r', 'p') and not c.relispartition"
+    " order by c.relname"
+)
+# pg_class.reltuples of each table, a partitioned one's summed over its
+# partitions; -1 (never analyzed) when no part of it has been.
+_ESTIMATES = text(
+    "select n.nspname, c.relname,"
+    " case when c.relkind = 'p' then"
+    "  (select case when max(p.reltuples) < 0 then -1 else sum(greatest(p.reltuples, 0)) end"
+    "   from pg_partition_tree(c.oid) t join pg_class p on p.oid = t.relid where t.isleaf)"
+    " else c.reltuples end"
+    " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+    " where n.nspname = any(:names) and c.relkind in ('r', 'p') and not c.relispartition"
+)
+
+
+def tables(bound: Engine, schema: str) -> list[str]:
+    """The names of *schema*'s tables, without partitions (folded into their parent)."""
+    with bound.connect() as conn:
+        return [row[0] for row in conn.execute(_TABLES, {"schema": schema})]
+
+
+def row_estimates(bound: Engine, schemas: list[str]) -> dict[str, int | None]:
+    """``schema.table`` -> the planner's row estimate (None: never analyzed)."""
+    with bound.connect() as conn:
+        rows = conn.execute(_ESTIMATES, {"names": schemas}).all()
+    return {
+        f"{schema}.{name}": None if value is None or value < 0 else round(value)
+        for schema, name, value in rows
+    }
 
 
 def class_name(table: Any) -> str:
@@ -82,7 +126,7 @@ class _Labelled:
 
 
 def reflect(bound: Engine, schemas: list[str]) -> AutomapBase:
-    """Map every table of *schemas*; foreign keys become relationships."""
+    """Map every table of *schemas*, partitions left out; foreign keys become relationships."""
     base: AutomapBase = automap_base(cls=_Labelled)
     # mcq_answers' composite key to mcq_options shares question_id with its key to
     # mcq_questions: SQLAlchemy warns that both relationships write it. The
@@ -96,6 +140,7 @@ def reflect(bound: Engine, schemas: list[str]) -> AutomapBase:
                 classname_for_table=_class_name,
                 name_for_scalar_relationship=_scalar_name,
                 name_for_collection_relationship=_collection_name,
+                reflection_options={"only": tables(bound, schema)},
             )
         configure_mappers()
     return base

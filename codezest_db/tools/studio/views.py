@@ -17,9 +17,23 @@ from markupsafe import Markup, escape
 from sqladmin import ModelView
 from sqladmin.filters import BooleanFilter, StaticValuesFilter
 from sqladmin.formatters import BASE_FORMATTERS
-from sqladmin.helpers import slugify_class_name
+from sqladmin.helpers import get_primary_keys, object_identifier_values, slugify_class_name
 from sqladmin.pagination import PageControl, Pagination
-from sqlalchemy import JSON, Boolean, Column, Enum, String, and_, cast, func, literal, or_
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    String,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,12 +42,22 @@ from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from .forms import ExactDateTimeField, ExactJSONField, StudioForm, changed, json_text
 from .schema import class_name, in_order
 
 __all__ = ["Related", "StudioView", "identity", "view_for"]
 
-# Never shown: a secret's hash is no data to browse.
-HIDDEN = frozenset({"password_hash"})
+# Never shown, filtered, searched or sorted on: a secret's hash is no data to
+# browse, and a filter on it would let anyone with the link test a guess.
+HIDDEN = frozenset({"password_hash", "token_hash"})
+
+
+def hidden(column: Any) -> bool:
+    """Whether the studio hides *column*: a password or token hash (any ``*_hash``)."""
+    return bool(column.name in HIDDEN or column.name.endswith("_hash"))
+
+
+NULL = Markup('<span class="text-muted studio-null">NULL</span>')
 # Columns holding an auth.users id, in any schema (no cross-schema foreign keys).
 USER_COLUMNS = frozenset({"user_id", "reviewer_id"})
 RELATED_SHOWN = 5
@@ -109,6 +133,7 @@ class StudioView(ModelView):
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
     can_export = False
     details_template = "studio/details.html"
+    list_template = "studio/list.html"
 
     async def list(self, request: Request) -> Pagination:
         """One page after (or before) a key: cost independent of how deep the page is.
@@ -120,6 +145,18 @@ class StudioView(ModelView):
         except DataError as error:
             detail = f"bad filter or page key: {error.orig}"
             raise HTTPException(status_code=400, detail=detail) from None
+
+    async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
+        """INSERT the form's columns; a column left empty that has a default gets its default."""
+        return await anyio.to_thread.run_sync(_insert, self, data)
+
+    async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+        """UPDATE only the columns whose submitted value differs from the row's.
+
+        Nothing at all is written when nothing differs. Raises HTTPException
+        404 when the row is gone.
+        """
+        return await anyio.to_thread.run_sync(_update, self, pk, data)
 
     async def get_object_for_details(self, request: Request) -> Any:
         obj = await super().get_object_for_details(request)
@@ -147,12 +184,24 @@ def _order(view: ModelView, request: Request) -> tuple[Any, bool]:
 
 
 def _filtered(view: ModelView, request: Request) -> Any:
+    """The list query with ``?eq_<column>=`` and ``?search=`` applied.
+
+    Raises HTTPException 400 for a filter on a column the table lacks or hides.
+    """
     stmt = view.list_query(request)
     table = _table(view.model)
     for name, value in request.query_params.items():
-        if name.startswith("eq_") and name[3:] in table.c:
-            column = table.c[name[3:]]
-            stmt = stmt.where(column == cast(literal(value), column.type))
+        if not name.startswith("eq_"):
+            continue
+        wanted = name[3:]
+        if wanted not in table.c:
+            detail = f"cannot filter on {wanted!r}: {table.fullname} has no such column"
+            raise HTTPException(status_code=400, detail=detail)
+        column = table.c[wanted]
+        if hidden(column):
+            detail = f"cannot filter on {wanted!r}: the studio hides {table.fullname}.{wanted}"
+            raise HTTPException(status_code=400, detail=detail)
+        stmt = stmt.where(column == cast(literal(value), column.type))
     search = request.query_params.get("search")
     if search:
         stmt = view.search_query(stmt=stmt, term=search)
@@ -211,6 +260,55 @@ async def _page(view: ModelView, request: Request) -> Pagination:
         first_key=first,
         last_key=last,
     )
+
+
+# -- writes ---------------------------------------------------------------------
+
+
+def _where_pk(view: ModelView, pk: str) -> builtins.list[ColumnElement[bool]]:
+    keys = get_primary_keys(view.model)
+    values = object_identifier_values(pk, view.model)
+    return [key == value for key, value in zip(keys, values, strict=True)]
+
+
+def _columns_of(view: ModelView, data: dict[str, Any]) -> dict[str, Any]:
+    """The form values that are plain visible columns (not the token, not a relationship)."""
+    table = _table(view.model)
+    return {k: v for k, v in data.items() if k in table.c and not hidden(table.c[k])}
+
+
+def _insert(view: ModelView, data: dict[str, Any]) -> Any:
+    table = _table(view.model)
+    values = {}
+    for name, value in _columns_of(view, data).items():
+        column = table.c[name]
+        empty = value is None or value == ""
+        if empty and (column.server_default is not None or column.default is not None):
+            continue  # the column's default, not a NULL
+        values[name] = None if empty and column.nullable else value
+    keys = get_primary_keys(view.model)
+    with _sessions(view)(expire_on_commit=False) as session:
+        created = session.execute(insert(table).values(**values).returning(*keys)).one()
+        session.commit()
+        return session.get(view.model, tuple(created))
+
+
+def _update(view: ModelView, pk: str, data: dict[str, Any]) -> Any:
+    table = _table(view.model)
+    where = _where_pk(view, pk)
+    submitted = _columns_of(view, data)
+    with _sessions(view)(expire_on_commit=False) as session:
+        names = builtins.list(submitted) or [c.name for c in get_primary_keys(view.model)]
+        row = session.execute(
+            sa_select(*(table.c[n] for n in names)).where(*where).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise HTTPException(status_code=404, detail="the row is gone")
+        differs = changed(dict(zip(names, row, strict=True)), submitted)
+        if differs:
+            session.execute(update(table).where(*where).values(**differs))
+        session.commit()
+        return session.get(view.model, tuple(object_identifier_values(pk, view.model)))
 
 
 # -- a row and its related rows ----------------------------------------------
@@ -282,7 +380,28 @@ def _beyond(column: Any, key: Any, desc: bool, edge: list[str | None]) -> Column
 
 def _badge(model: Any, name: str) -> Any:
     value = getattr(model, name)
-    return Markup('<span class="badge bg-azure-lt">{}</span>').format(value) if value else value
+    if value is None:
+        return NULL
+    return Markup('<span class="badge bg-azure-lt">{}</span>').format(value)
+
+
+def _null(value: None) -> Markup:
+    return NULL
+
+
+def _json_short(model: Any, name: str) -> Any:
+    value = getattr(model, name)
+    if value is None:
+        return NULL
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else f"{text[:79]}…"
+
+
+def _json_whole(model: Any, name: str) -> Any:
+    value = getattr(model, name)
+    if value is None:
+        return NULL
+    return Markup('<pre class="studio-json">{}</pre>').format(json_text(value))
 
 
 def _short_id(value: uuid.UUID) -> str:
@@ -298,7 +417,7 @@ def _id_link(prefix: str, short: bool) -> Any:
     def link(model: Any, name: str) -> Any:
         value = getattr(model, name)
         if value is None:
-            return value
+            return NULL
         label = _short_id(value) if short else str(value)
         return Markup('<a href="{}{}">{}</a>').format(prefix, value, escape(label))
 
@@ -332,13 +451,15 @@ def view_for(model: Any, *, write: bool, base_url: str, shown: set[str]) -> type
     *base_url* is the admin's path, *shown* the tables the app has views for.
     """
     table = model.__table__
-    columns = [c for c in table.c if c.name not in HIDDEN]
+    columns = [c for c in table.c if not hidden(c)]
     scalar_relations = [
         r.key for r in model.__mapper__.relationships if r.direction.name == "MANYTOONE"
     ]
     formatters: dict[str, Any] = {}
     detail_formatters: dict[str, Any] = {}
     filters: list[Any] = []
+    overrides: dict[str, Any] = {}
+    field_args: dict[str, Any] = {}
     for column in columns:
         if isinstance(column.type, Enum):
             formatters[column.name] = detail_formatters[column.name] = _badge
@@ -346,6 +467,14 @@ def view_for(model: Any, *, write: bool, base_url: str, shown: set[str]) -> type
             filters.append(StaticValuesFilter(getattr(model, column.name), values))
         elif isinstance(column.type, Boolean):
             filters.append(BooleanFilter(getattr(model, column.name)))
+        if isinstance(column.type, JSON):
+            formatters[column.name] = _json_short
+            detail_formatters[column.name] = _json_whole
+            overrides[column.name] = ExactJSONField
+        elif isinstance(column.type, DateTime):
+            overrides[column.name] = ExactDateTimeField
+            if not column.type.timezone:
+                field_args[column.name] = {"aware": False}
         target = _target(column, shown) if column.name != "id" else None
         if target:
             prefix = f"{base_url}/{target}/details/"
@@ -371,14 +500,22 @@ def view_for(model: Any, *, write: bool, base_url: str, shown: set[str]) -> type
         "column_formatters_detail": detail_formatters,
         "column_type_formatters": {
             **BASE_FORMATTERS,
+            type(None): _null,
             uuid.UUID: _short_id,
             datetime: _short_time,
         },
-        # Whole values on a row's page (it must differ from BASE_FORMATTERS, else
-        # sqladmin reuses the list's formatters).
-        "column_type_formatters_detail": {**BASE_FORMATTERS, uuid.UUID: str, datetime: str},
+        # Whole values on a row's page: to the microsecond, with the UTC offset.
+        "column_type_formatters_detail": {
+            **BASE_FORMATTERS,
+            type(None): _null,
+            uuid.UUID: str,
+            datetime: str,
+        },
+        "form_base_class": StudioForm,
+        "form_overrides": overrides,
+        "form_args": field_args,
         "form_excluded_columns": [r.key for r in model.__mapper__.relationships]
-        + [c.name for c in table.c if c.name in HIDDEN],
+        + [c.name for c in table.c if hidden(c)],
     }
     return types.new_class(
         f"{model.__name__}View", (StudioView,), {"model": model}, lambda ns: ns.update(attrs)
