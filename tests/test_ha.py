@@ -314,7 +314,8 @@ def watch_promotion(node: HANode, stop: threading.Event, seen: list[float]) -> t
     pg_auto_failover promotes the standby first and holds its commits (a
     synchronous standby that does not exist) until the old primary is known
     to be down; only then does the new primary take writes. The write here
-    (``txid_current()`` commits a transaction id) returns at that moment.
+    (a temporary table: catalog rows, so its commit waits like any other)
+    returns at that moment.
     """
 
     def loop() -> None:
@@ -328,7 +329,7 @@ def watch_promotion(node: HANode, stop: threading.Event, seen: list[float]) -> t
                             time.sleep(0.02)
                     while not stop.is_set():
                         try:
-                            conn.execute("select txid_current()")
+                            conn.execute("create temporary table watched_write ()")
                         except psycopg.errors.ReadOnlySqlTransaction:
                             time.sleep(0.02)  # not promoted yet after all
                             continue
