@@ -56,7 +56,16 @@ def docs_database(configured: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     codezest_db.configure(configured, replica_url="", min_size=0, max_size=4)
 
 
-@pytest.mark.parametrize(("name", "code"), blocks(), ids=[name for name, _ in blocks()])
+def cases() -> list[Any]:
+    """The blocks; one that starts a failover formation is slow (CI: one server only)."""
+    marks = {True: [pytest.mark.slow, pytest.mark.timeout(600)], False: []}
+    return [
+        pytest.param(name, code, id=name, marks=marks["ha_cluster" in code])
+        for name, code in blocks()
+    ]
+
+
+@pytest.mark.parametrize(("name", "code"), cases())
 def test_the_block_runs(
     name: str, code: str, docs_database: str, test_server: TestServer, tmp_path: Path
 ) -> None:

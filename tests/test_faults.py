@@ -36,6 +36,8 @@ from codezest_db.testing.servers import PgBouncer
 
 from .pgcluster import Cluster
 
+pytestmark = pytest.mark.slow
+
 BOUND = 30.0  # seconds a single call may take before the test calls it a hang
 WORKERS = 6  # sync threads, and as many asyncio tasks
 # Seconds the server stays frozen: well over the longest wait of a call, the

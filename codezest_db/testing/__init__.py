@@ -61,6 +61,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+# ``ha_cluster`` (a pg_auto_failover formation) comes with this plugin; it
+# starts nothing until a test asks for it.
+pytest_plugins = ["codezest_db.testing.ha"]
+
 ENV_URL = "CODEZEST_TEST_DATABASE_URL"
 
 
