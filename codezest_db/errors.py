@@ -161,6 +161,9 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     # crash of another backend (57P02), starting up or in recovery (57P03),
     # database dropped (57P04), idle timeouts (57P05, 25P03).
     "57P01": ConnectionFailed,
+    # A write on a node in recovery (a demoted primary): the server is the
+    # wrong one, not the statement; nothing ran (see _may_have_run).
+    "25006": ConnectionFailed,
     "57P02": ConnectionFailed,
     "57P03": ConnectionFailed,
     "57P04": ConnectionFailed,
@@ -248,6 +251,8 @@ def _fatal(exc: psycopg.Error) -> bool:
 
 def _may_have_run(exc: psycopg.Error) -> bool:
     if isinstance(exc, PoolTimeout | TooManyRequests):
+        return False
+    if exc.sqlstate == "25006":  # refused by a read-only node before it ran
         return False
     return not (exc.sqlstate is None and str(exc).startswith(_NOTHING_SENT))
 

@@ -264,6 +264,13 @@ def _run_on(role: Role[Pool], stmt: Statement, params: Params) -> Any:
             if not (retry and lost(conn)):
                 raise
             retry = False
+        except psycopg.errors.ReadOnlySqlTransaction:
+            # 25006: this node is in recovery (a demoted primary, a stale DNS
+            # name). Drop the connection: the next one goes through the URL
+            # (target_session_attrs) to the node that takes writes now.
+            conn.close()
+            role.liveness.suspect_all()
+            raise
         finally:
             _watchdog.unwatch(call)
             _checkin(role, conn)

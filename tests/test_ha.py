@@ -627,11 +627,6 @@ def test_a_write_on_a_standby_is_refused(formation: HACluster, flavour: str) -> 
     assert len(outcome.session_before) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 22 item 3: 25006 (read-only transaction: the node is in recovery) is "
-    "classed as a plain DatabaseError by errors.from_psycopg, not ConnectionFailed",
-)
 @pytest.mark.parametrize("flavour", ["sync", "asyncio"])
 def test_a_write_on_a_standby_is_a_connection_failure(formation: HACluster, flavour: str) -> None:
     outcome = write_on_standby(formation, flavour)
@@ -639,11 +634,6 @@ def test_a_write_on_a_standby_is_a_connection_failure(formation: HACluster, flav
     assert not outcome.error.statement_may_have_run  # refused: it did not run
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 22 item 3: after a 25006 the pool keeps its connection to the node in "
-    "recovery; it should drop it (a lost server) so the next checkout reconnects",
-)
 @pytest.mark.parametrize("flavour", ["sync", "asyncio"])
 def test_a_write_on_a_standby_drops_that_connection(formation: HACluster, flavour: str) -> None:
     outcome = write_on_standby(formation, flavour)
