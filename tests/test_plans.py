@@ -292,7 +292,10 @@ def test_every_list_query_has_a_case() -> None:
         for q, spec in SPECS.items()
         if spec.sql
         and spec.name.startswith(("list_", "count_"))
-        and ("user_id" in spec.params or "before" in spec.params or "after_id" in spec.params)
+        # Lists that grow with the users: a user's rows, a time-keyed feed, the users
+        # themselves. The catalogue's lists (under one language, module, quiz,
+        # submission or attempt) are bounded by the catalogue, not the scale dataset.
+        and ("user_id" in spec.params or "before" in spec.params or q == "auth.list_users")
     }
     assert lists <= set(_case_names()), sorted(lists - set(_case_names()))
 
