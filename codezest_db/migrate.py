@@ -315,18 +315,32 @@ def dry_run(url: str, *, wait: float | None = None, migrations: Path | None = No
     return _dryrun.report(url, files, done, exists=exists, prepare=up)
 
 
-def _database_exists(url: str) -> bool | None:
-    """Whether the database of *url* exists; None when no maintenance database answers."""
-    name = database_name(schema.conninfo(url))
+def _maintenance(url: str) -> psycopg.Connection[Any] | None:
+    """A connection to a maintenance database of *url*'s server; None when none answers."""
     for maintenance in _MAINTENANCE:
         try:
-            conn = schema.connect(url, dbname=maintenance)
+            return schema.connect(url, dbname=maintenance)
         except ConnectionFailed:
             continue
-        with conn:
-            found = conn.execute("select 1 from pg_database where datname = %s", (name,))
-            return found.fetchone() is not None
     return None
+
+
+def _exists(conn: psycopg.Connection[Any], url: str) -> bool:
+    found = conn.execute("select 1 from pg_database where datname = %s", (_name(url),))
+    return found.fetchone() is not None
+
+
+def _name(url: str) -> str:
+    return database_name(schema.conninfo(url))
+
+
+def _database_exists(url: str) -> bool | None:
+    """Whether the database of *url* exists; None when no maintenance database answers."""
+    conn = _maintenance(url)
+    if conn is None:
+        return None
+    with conn:
+        return _exists(conn, url)
 
 
 def _apply(
@@ -460,18 +474,12 @@ def ensure_database(url: str) -> None:
         # libpq gives no SQLSTATE for a failed connection: ask the server
         # whether the database exists rather than parsing its message.
         failure = exc
-    name = database_name(schema.conninfo(url))
-    for maintenance in _MAINTENANCE:
-        try:
-            conn = schema.connect(url, dbname=maintenance)
-        except ConnectionFailed:
-            continue
-        with conn:
-            if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-                _create(conn, name)
-        break
-    else:
+    conn = _maintenance(url)
+    if conn is None:
         raise failure  # no way to ask: the first failure is the news
+    with conn:
+        if not _exists(conn, url):
+            _create(conn, _name(url))
     # It exists now (maybe created by a concurrent run since the first try):
     # a failure to connect now is a real one.
     schema.connect(url).close()
