@@ -88,3 +88,23 @@ def fresh_url(test_server: TestServer) -> Iterator[str]:
     url = test_server.url_for(f"codezest_fresh_{uuid.uuid4().hex[:12]}")
     yield url
     test_server.drop_database(url)
+
+
+# The password of the throwaway server that asks for one (the local servers trust every login).
+RIGHT_PASSWORD = "right-pw-secret"
+WRONG_PASSWORD = "wrong-pw-secret"
+
+
+@pytest.fixture(scope="session")
+def password_server() -> Iterator[str]:
+    """The URL, with the wrong password, of a throwaway server whose TCP logins need scram-sha-256.
+
+    Its database ``codezest`` exists; with RIGHT_PASSWORD in the URL it is reachable.
+    """
+    from .pgcluster import running_cluster
+
+    with running_cluster(password=RIGHT_PASSWORD) as cluster:
+        right = f"postgresql://postgres:{RIGHT_PASSWORD}@127.0.0.1:{cluster.port}/postgres"
+        with psycopg.connect(right, autocommit=True) as admin:
+            admin.execute("create database codezest")
+        yield f"postgresql://postgres:{WRONG_PASSWORD}@127.0.0.1:{cluster.port}/codezest"

@@ -74,6 +74,7 @@ class Cluster:
         tls_for: str | None = None,
         port: int | None = None,
         also_listen: tuple[str, ...] = (),
+        password: str | None = None,
     ) -> None:
         self.bin = _binaries()
         self.user = _system_user()
@@ -82,22 +83,31 @@ class Cluster:
         self.port = port or free_port()
         self.cert: Path | None = None
         self._chown(self.root)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        initdb = ["-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+        # With *password*, logins over TCP must give it (scram-sha-256); the socket stays trusted.
+        method = "trust"
+        if password is not None:
+            pwfile = self.root / "pwfile"
+            pwfile.write_text(password + "\n")
+            self._chown(pwfile)
+            initdb += [f"--pwfile={pwfile}", "--auth-host=scram-sha-256"]
+            method = "scram-sha-256"
         settings = [
             f"listen_addresses = '{', '.join(dict.fromkeys(('127.0.0.1', *also_listen)))}'",
             f"port = {self.port}",
             f"unix_socket_directories = '{self.root}'",
             "fsync = off",
         ]
+        self._run("initdb", *initdb)
         hba = ["local all all trust"]
         if tls_for:
             self.cert = self._certificate(tls_for)
             settings += ["ssl = on", "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"]
             # TLS only over TCP: a client that connects in plain text is turned away.
-            hba += [f"hostssl all all {net} trust" for net in LOOPBACK]
+            hba += [f"hostssl all all {net} {method}" for net in LOOPBACK]
             hba += [f"hostnossl all all {net} reject" for net in LOOPBACK]
         else:
-            hba += [f"host all all {net} trust" for net in LOOPBACK]
+            hba += [f"host all all {net} {method}" for net in LOOPBACK]
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write("\n".join(settings) + "\n")
         (self.data / "pg_hba.conf").write_text("\n".join(hba) + "\n")
@@ -152,9 +162,9 @@ class Cluster:
 
 @contextmanager
 def running_cluster(
-    *, tls_for: str | None = None, also_listen: tuple[str, ...] = ()
+    *, tls_for: str | None = None, also_listen: tuple[str, ...] = (), password: str | None = None
 ) -> Iterator[Cluster]:
-    cluster = Cluster(tls_for=tls_for, also_listen=also_listen)
+    cluster = Cluster(tls_for=tls_for, also_listen=also_listen, password=password)
     try:
         cluster.start()
         yield cluster

@@ -10,6 +10,8 @@ import pytest
 
 from codezest_db.testing.servers import free_port
 
+from .conftest import RIGHT_PASSWORD, WRONG_PASSWORD
+
 COMMANDS = ["migrate", "rollback", "status", "check", "stubs", "demo", "seed", "shell"]
 
 
@@ -59,3 +61,15 @@ def test_a_missing_database(command: str, fresh_url: str) -> None:
     assert "does not exist" in line
     check = run("status", "--url", fresh_url)
     assert "does not exist" in check.stderr
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "studio"])
+def test_a_wrong_password(command: str, password_server: str) -> None:
+    """The server's reason in one line, the password in none (a server that asks for one)."""
+    result = run(command, "--url", password_server)
+    line = one_line(result, command)
+    assert 'password authentication failed for user "postgres"' in line
+    assert WRONG_PASSWORD not in result.stderr + result.stdout
+    right = password_server.replace(WRONG_PASSWORD, RIGHT_PASSWORD)
+    control = run("status", "--url", right)  # the same server with the right password: reachable
+    assert control.returncode == 0 and "Applied: 0" in control.stdout, control.stderr

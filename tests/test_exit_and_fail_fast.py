@@ -24,6 +24,8 @@ import pytest
 from codezest_db import aio, errors
 from codezest_db import pool as sync_pool
 
+from .conftest import RIGHT_PASSWORD, WRONG_PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 
 NEVER_CLOSES = textwrap.dedent(
@@ -74,9 +76,10 @@ def test_a_script_that_never_closes_exits_every_time(test_database_url: str) -> 
     assert not failures, failures[0]
 
 
-# Fail fast with the reason. The local server trusts 127.0.0.1, so no password
-# can fail: an unknown role (28000) stands for a refused login. An unknown host
-# is not tested: resolving one would ask a DNS server off this machine.
+# Fail fast with the reason: a missing database, an unknown role (28000) and,
+# on a throwaway server that asks for a password (the local ones trust every
+# login), a wrong password (28P01). An unknown host is not tested: resolving
+# one would ask a DNS server off this machine.
 BOUND = 5 + 3  # connect_timeout (the default, 5 s) plus a little: well under the 10 s timeout
 
 
@@ -137,6 +140,26 @@ def test_a_permanent_error_fails_fast_with_its_reason(
     assert isinstance(error.__cause__, psycopg.OperationalError)
     assert reason in str(error.__cause__)
     assert took < BOUND, f"took {took:.1f}s: the whole pool timeout"
+
+
+@pytest.mark.parametrize("asyncio_twin", [False, True], ids=["sync", "asyncio"])
+def test_a_wrong_password_fails_fast_with_its_reason(
+    password_server: str, asyncio_twin: bool
+) -> None:
+    took, error = _checkout_error(password_server, asyncio_twin)
+    reason = 'password authentication failed for user "postgres"'
+    assert isinstance(error, errors.ConnectionFailed) and reason in str(error)
+    assert WRONG_PASSWORD not in str(error) and WRONG_PASSWORD not in repr(error)
+    assert isinstance(error.__cause__, psycopg.OperationalError)
+    assert took < BOUND, f"took {took:.1f}s: the whole pool timeout"
+    # The control: the same call with the right password gets a connection.
+    right = password_server.replace(WRONG_PASSWORD, RIGHT_PASSWORD)
+    sync_pool.configure(right)
+    try:
+        with sync_pool.connection() as conn:
+            assert conn.execute("select current_database()").fetchone() == ("codezest",)
+    finally:
+        sync_pool.close()
 
 
 def _closed_port() -> int:
