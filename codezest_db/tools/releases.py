@@ -151,9 +151,11 @@ def record(
     migrations: Path | None = None,
     note: str = "",
     root: Path | None = None,
+    url: str | None = None,
 ) -> Path:
     """Record *queries* as release *version*: copy them and their shapes on a throwaway
-    database migrated with *migrations* (that version's; default the shipped ones).
+    database migrated with *migrations* (that version's; default the shipped ones), or on
+    *url*, a database at that version's schema.
 
     A recorded release never changes: raise ConfigurationError if *version* is recorded
     with other queries. Recording the same ones again changes nothing.
@@ -168,8 +170,8 @@ def record(
         return folder
     files = domain_files(queries)
     specs = {domain: load_domain(domain, paths, models=False) for domain, paths in files.items()}
-    with scratch.migrated_database(None, migrations=migrations) as url:
-        found = shapes(url, specs)
+    with scratch.migrated_database(url, migrations=migrations) as target:
+        found = shapes(target, specs)
     (folder / "queries").mkdir(parents=True, exist_ok=True)
     for path in sorted(queries.glob("*.sql")):
         shutil.copyfile(path, folder / "queries" / path.name)
