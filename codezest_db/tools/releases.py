@@ -60,6 +60,7 @@ __all__ = [
     "previous_release",
     "record",
     "shapes",
+    "version_key",
 ]
 
 SHAPES = "shapes.json"
