@@ -25,3 +25,8 @@ def migrations_dir() -> Path:
 
 def schema_file() -> Path:
     return sql_root() / "db" / "schema.sql"
+
+
+def releases_dir() -> Path:
+    """Each released version's queries, kept for ``codezest-db check --against``."""
+    return sql_root() / "db" / "releases"

@@ -13,13 +13,14 @@ from codezest_db.testing.servers import free_port
 from .conftest import RIGHT_PASSWORD, WRONG_PASSWORD
 
 COMMANDS = ["migrate", "rollback", "status", "check", "stubs", "demo", "seed", "shell"]
+COMMANDS.append("check --against 0.2.0")  # a recorded release's queries
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(command: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["CODEZEST_ENV_FILE"] = ""
     return subprocess.run(
-        [sys.executable, "-m", "codezest_db.cli", *args],
+        [sys.executable, "-m", "codezest_db.cli", *command.split(), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -33,7 +34,7 @@ def one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"codezest-db {command}: ")
+    assert lines[0].startswith(f"codezest-db {command.split()[0]}: ")
     return lines[0]
 
 
@@ -54,7 +55,9 @@ def test_a_refused_port(command: str) -> None:
     assert "refused" in line.lower() and "pw-secret" not in line
 
 
-@pytest.mark.parametrize("command", ["check", "stubs", "seed", "shell", "status", "rollback"])
+@pytest.mark.parametrize(
+    "command", ["check", "check --against 0.2.0", "stubs", "seed", "shell", "status", "rollback"]
+)
 def test_a_missing_database(command: str, fresh_url: str) -> None:
     """A database that does not exist is named, and left not existing (only migrate creates)."""
     line = one_line(run(command, "--url", fresh_url), command)

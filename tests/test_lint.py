@@ -307,6 +307,25 @@ def test_another_releases_queries_count_too(tmp_path: Path) -> None:
     assert "get_legacy" in found[0].message and "app.items.legacy" in found[0].message
 
 
+def test_the_previous_recorded_release_counts_by_default(tmp_path: Path) -> None:
+    """db/releases/<version>/queries of the newest release other than queries/ (the code
+    still serving while the migration runs) counts without --queries; older ones do not."""
+    (path,) = checkout(tmp_path, (up("alter table app.items drop column legacy;"),))
+    legacy = "-- name: get_legacy(id)$\nselect legacy from app.items where id = :id;\n"
+    for version, text in (("0.1.0", legacy), ("0.2.0", QUERIES)):
+        folder = tmp_path / "db" / "releases" / version
+        (folder / "queries").mkdir(parents=True)
+        (folder / "queries" / "app.sql").write_text(text)
+        (folder / "shapes.json").write_text("{}")
+    # queries/ is 0.2.0 as recorded: the code serving beside it is 0.1.0, which reads legacy.
+    found = findings([path])
+    assert [f.rule for f in found] == ["drop-used-by-queries"]
+    assert "get_legacy" in found[0].message
+    # A change since 0.2.0: 0.2.0 is the one serving now, and it does not read legacy.
+    (tmp_path / "queries" / "app.sql").write_text(QUERIES + "\n-- a change since 0.2.0\n")
+    assert findings([path]) == []
+
+
 def write_acknowledgments(root: Path, text: str) -> Path:
     path = root / "db" / lint.ACKNOWLEDGED_FILE
     path.write_text(text)

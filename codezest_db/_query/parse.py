@@ -95,8 +95,12 @@ def load_specs(root: Path | None = None) -> dict[str, list[QuerySpec]]:
     return {domain: load_domain(domain, paths) for domain, paths in files.items()}
 
 
-def load_domain(domain: str, files: list[Path]) -> list[QuerySpec]:
-    """Parse one domain's files; raise QueryError naming the file and line of a bad block."""
+def load_domain(domain: str, files: list[Path], *, models: bool = True) -> list[QuerySpec]:
+    """Parse one domain's files; raise QueryError naming the file and line of a bad block.
+
+    With *models* false, record_class lines are not looked up (each spec's model
+    is None): a previous release's files may name models this version no longer has.
+    """
     from aiosql import SQLLoadException, SQLParseException
 
     seen: dict[str, str] = {}
@@ -108,7 +112,7 @@ def load_domain(domain: str, files: list[Path]) -> list[QuerySpec]:
             text = path.read_text(encoding="utf-8")
             raise QueryError(f"{_where(path, text, str(exc))}: {exc}") from None
         for fn in functions:
-            spec = _spec(domain, fn)
+            spec = _spec(domain, fn, models=models)
             if spec.name in seen:
                 raise QueryError(
                     f"{spec.source}: query {spec.qualname} is already defined at {seen[spec.name]}"
@@ -161,7 +165,7 @@ def _where(path: Path, text: str, message: str) -> str:
     return str(path)
 
 
-def _spec(domain: str, fn: Any) -> QuerySpec:
+def _spec(domain: str, fn: Any, *, models: bool = True) -> QuerySpec:
     """The spec of one aiosql query function, from what it publicly carries."""
     # aiosql points a query function's code at its SQL file and name line, so that
     # tracebacks name the SQL: that is where the block is.
@@ -170,14 +174,14 @@ def _spec(domain: str, fn: Any) -> QuerySpec:
     name, op = fn.__name__, fn.operation
     comments = fn.__doc__ or ""
     record = _RECORD.match(comments)
-    model = _model(record.group(2)) if record else None
+    model = _model(record.group(2)) if record and models else None
     what = f"query {domain}.{name}"
     if op.name not in _SUPPORTED:
         raise QueryError(
             f"{source}: {what}: use '^' (one row), no suffix (rows), '$' (a value) "
             "or '!' (row count)"
         )
-    if op.name in ROWS and model is None:
+    if op.name in ROWS and model is None and (models or not record):
         missing = f"unknown model {record.group(1)!r}" if record else "no model declared"
         raise QueryError(
             f"{source}: {what} returns rows but has {missing}: add '-- record_class: Model' "

@@ -373,22 +373,33 @@ def _check_roles(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``codezest-db check [--plans]``."""
-    parser.add_argument(
+    """``codezest-db check [--plans | --against VERSION]``."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--plans",
         action="store_true",
         help="also run every query's plan on the (seeded) database: Seq Scans on large "
         "tables, disk sorts, generic plans much worse than custom ones",
     )
+    which.add_argument(
+        "--against",
+        metavar="VERSION",
+        help="instead, run that release's queries (db/releases/VERSION) on the current "
+        "schema, as its code does during a rolling deploy, and report each that breaks",
+    )
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> int:
     """Print each finding; raise QueryError when there is any.
 
     Without a URL the check migrates a throwaway embedded database, never the default one
-    (``--plans`` wants a seeded one: bench/scale_dataset.py fills it).
+    (``--plans`` wants a seeded one: bench/scale_dataset.py fills it). An unknown
+    ``--against`` release is a usage error: one line naming the known ones, exit 2.
     """
     url = args.url or _env.getenv("DATABASE_URL")  # the environment, else .env
+    against = getattr(args, "against", None)
+    if against is not None:
+        return _run_against(url, against)
     if getattr(args, "plans", False):
         from .plans import check_plans
 
@@ -396,8 +407,30 @@ def run(args: argparse.Namespace) -> None:
             findings = check_database(target) + check_plans(target)
     else:
         findings = run_check(url)
+    _report(findings)
+    print("every query checks out")
+    return 0
+
+
+def _run_against(url: str | None, version: str) -> int:
+    from .releases import check_against, known_versions
+
+    if version not in known_versions():
+        known = ", ".join(known_versions()) or "none"
+        print(
+            f"codezest-db check: no recorded release {version!r}; known: {known}",
+            file=sys.stderr,
+        )
+        return 2
+    with scratch.migrated_database(url) as target:
+        findings = check_against(target, version)
+    _report(findings)
+    print(f"every query of {version} runs on this schema")
+    return 0
+
+
+def _report(findings: list[Finding]) -> None:
     for found in findings:
         print(found, file=sys.stderr)
     if findings:
         raise QueryError(f"{len(findings)} finding(s)")
-    print("every query checks out")

@@ -20,7 +20,8 @@ broken acknowledgments file).
 
 "Existing" tables are those the file being linted does not create itself:
 squawk's meaning too. The queries the running release sends are those of
-``queries/`` beside the migrations (``--queries DIR`` adds another release's).
+``queries/`` beside the migrations and of the previous release recorded in
+``db/releases/`` (`codezest_db.tools.releases`); ``--queries DIR`` adds others.
 """
 
 from __future__ import annotations
@@ -230,9 +231,16 @@ def lint(
 
 
 def _default_queries(folder: Path) -> list[Path]:
-    """queries/ of the checkout (or wheel) holding *folder* (db/migrations), else the package's."""
+    """queries/ of the checkout (or wheel) holding *folder* (db/migrations), else the package's,
+    and those of the previous release recorded beside it (db/releases/, see `releases`):
+    its code is still serving while the migration runs."""
+    from .releases import previous_release
+
     beside = folder.parent.parent / "queries"
-    return [beside if beside.is_dir() else queries_dir()]
+    current = beside if beside.is_dir() else queries_dir()
+    recorded = folder.parent / "releases"
+    last = previous_release(current, recorded)
+    return [current] if last is None else [current, recorded / last / "queries"]
 
 
 # --- squawk ------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from .. import _env, embedded, migrate
 
@@ -29,8 +30,9 @@ def development_database(url: str | None = None, *, create: bool = True) -> str:
 
 
 @contextmanager
-def migrated_database(url: str | None = None) -> Iterator[str]:
-    """*url* as is; without one, a migrated database on a temporary embedded server.
+def migrated_database(url: str | None = None, *, migrations: Path | None = None) -> Iterator[str]:
+    """*url* as is; without one, a database on a temporary embedded server, migrated
+    with *migrations* (a folder; default the shipped ones).
 
     For the tools that need a schema to look at (check, stubs, dump-schema):
     they never touch the persistent default cluster. Raises ConfigurationError
@@ -42,7 +44,7 @@ def migrated_database(url: str | None = None) -> Iterator[str]:
     server = embedded.start(temporary=True)
     try:
         target = server.create_database("codezest_scratch")
-        migrate.up(target)
+        migrate.up(target, migrations=migrations)
         yield target
     finally:
         server.stop()
