@@ -22,10 +22,10 @@ import psycopg
 import pytest
 
 import codezest_db as db
-from codezest_db import aio, errors, migrate, queries, schema
+from codezest_db import _config, aio, errors, migrate, queries, schema
 from codezest_db.testing import TestServer
 from codezest_db.testing.ha import HACluster
-from codezest_db.testing.servers import free_port
+from codezest_db.testing.servers import Replica, free_port
 from tests.conftest import run_async
 from tests.test_redaction import SECRET, assert_no_secret
 
@@ -190,7 +190,7 @@ def test_every_command_gets_past_a_dead_first_host(fresh_url: str) -> None:
     assert "Pending: 0" in ok(cli("status", "--url", url, "--exit-code"))
     assert "Rolled back" in ok(cli("rollback", "--url", url))
     assert "Pending: 1" in ok(cli("status", "--url", url))
-    newest = sorted(p.name for p in migrate.migrations_dir().glob("*.sql"))[-1]
+    newest = schema.package_versions()[-1]
     assert newest in ok(cli("migrate", "--url", url, "--dry-run"))
     assert "Applied:" in ok(cli("migrate", "--url", url, "--wait", "--wait-timeout", "10"))
     assert "nothing to apply" in ok(cli("migrate", "--url", url))
@@ -318,3 +318,44 @@ def test_migrate_wait_gives_up_on_a_standby_alone(ha_cluster: HACluster) -> None
     assert result.returncode == 1
     assert "took writes within 2s" in result.stderr and "read-only" in result.stderr
     assert SECRET not in result.stderr
+
+
+# -- a failover seen from a pool: hosts that answer, none taking writes ---------
+
+
+def test_only_a_server_that_takes_no_writes_is_between_primaries(database_url: str) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/x"
+    for url, options in (
+        (closed, {}),  # nobody answers: psycopg_pool's own backoff, as before
+        (database_url, {"target_session_attrs": "read-only"}),  # a primary asked for a standby
+        (database_url, {"target_session_attrs": "standby"}),
+        (database_url, {"dbname": "codezest_no_such_database"}),
+    ):
+        with pytest.raises(psycopg.OperationalError) as caught:
+            psycopg.connect(
+                psycopg.conninfo.make_conninfo(url, **options), connect_timeout=2
+            ).close()
+        assert not _config.between_primaries(caught.value), caught.value
+
+
+@pytest.mark.slow
+def test_a_pool_on_standbys_only_keeps_trying_and_says_why(
+    replica: Replica, pools_closed: None
+) -> None:
+    """A standby alone behind target_session_attrs=read-write: what a failover looks like."""
+    url = f"{replica.url}&target_session_attrs=read-write"
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(url, connect_timeout=2).close()
+    assert _config.between_primaries(caught.value)
+    db.configure(url, min_size=0, timeout=2, connect_timeout=1)
+    began = time.monotonic()
+    with pytest.raises(errors.ConnectionFailed, match="read-only"):
+        queries.auth.get_user_by_email(email="nobody@example.com")
+    assert time.monotonic() - began < 30  # bounded by the pool's timeout, not the window
+
+    async def main() -> None:
+        aio.configure(url, min_size=0, timeout=2, connect_timeout=1)
+        with pytest.raises(errors.ConnectionFailed, match="read-only"):
+            await aio.queries.auth.get_user_by_email(email="nobody@example.com")
+
+    run_async(main())
