@@ -252,6 +252,34 @@ _PERMANENT = (
 _TRANSIENT = ("temporary failure",)  # ... unless the resolver itself failed
 
 
+# A failover: for a moment every host answers but none takes writes (the old
+# primary shutting down or demoted, the standby not promoted yet). psycopg_pool
+# would back off 1 s, then 2, 4, ... after each failed attempt, and find the
+# new primary seconds after it took writes; a pool's connection attempt goes
+# on trying instead, every `FAILOVER_PAUSE`, for up to `FAILOVER_WINDOW`.
+FAILOVER_WINDOW = 15.0  # seconds
+FAILOVER_PAUSE = 0.1  # seconds
+_BETWEEN_PRIMARIES = (
+    "session is read-only",  # target_session_attrs=read-write, on a standby
+    "server is in hot standby mode",  # target_session_attrs=primary
+    "the database system is shutting down",
+    "the database system is starting up",
+    "the database system is not yet accepting connections",
+    "the database system is in recovery mode",
+)
+
+
+def between_primaries(exc: psycopg.Error) -> bool:
+    """Whether a failed connection attempt found a server, but none that takes writes yet.
+
+    The hosts answered, in recovery, read-only or shutting down, and none
+    refused for good: what a failover or a switchover looks like from a
+    client, until the standby is promoted.
+    """
+    text = str(exc)
+    return any(m in text for m in _BETWEEN_PRIMARIES) and not permanent(exc)
+
+
 def permanent(exc: psycopg.Error) -> bool:
     """Whether a failed connection attempt would fail again the same way (not worth waiting)."""
     text = str(exc).lower()

@@ -22,10 +22,11 @@ import asyncio
 import atexit
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import monotonic
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Self, cast
 
 import psycopg
 from psycopg import pq
@@ -50,6 +51,40 @@ if ASYNC:
 
 AsyncConnection = psycopg.AsyncConnection[Any]
 Pool = AsyncConnectionPool[AsyncConnection]
+
+
+class _PooledConnection(psycopg.AsyncConnection[Any]):
+    """The pools' connections: a connect that finds no host taking writes yet tries again.
+
+    See `_config.FAILOVER_WINDOW`: during a failover each attempt goes on for
+    a moment, a new try every `_config.FAILOVER_PAUSE`, so the pool connects
+    to the new primary as soon as it is promoted. Any other failure is raised
+    at once (psycopg_pool retries it with its own backoff).
+    """
+
+    # The conninfo strings whose pools are trying again now: psycopg_pool
+    # counts no error meanwhile, yet no connection comes (see _no_connection).
+    trying: Final[set[str]] = set()
+
+    @classmethod
+    async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+        deadline = monotonic() + _config.FAILOVER_WINDOW
+        while True:
+            try:
+                conn = await super().connect(conninfo, **kwargs)
+            except psycopg.OperationalError as exc:
+                if not _config.between_primaries(exc) or monotonic() > deadline:
+                    cls.trying.discard(conninfo)
+                    raise
+                cls.trying.add(conninfo)
+            else:
+                cls.trying.discard(conninfo)
+                return conn
+            if ASYNC:
+                await asyncio.sleep(_config.FAILOVER_PAUSE)
+            else:
+                time.sleep(_config.FAILOVER_PAUSE)
+
 
 _state: PoolState[Pool] = PoolState("codezest-aio" if ASYNC else "codezest")
 _EXIT_TIMEOUT = 2.0  # seconds for a pool's workers to stop when the program ends
@@ -151,7 +186,9 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     role.probe_after = _config.connect_timeout(arguments["kwargs"])
     role.suspect_after = settings.suspect_after
     _watchdog.start()
-    role.pool = AsyncConnectionPool(**arguments, configure=configured)
+    role.pool = AsyncConnectionPool(
+        **arguments, connection_class=_PooledConnection, configure=configured
+    )
     if ASYNC and settings.batches_reads and Multiplexer.supported():
         role.batcher = Multiplexer(role, settings, _checkout, _checkin)
     return role
@@ -192,7 +229,10 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
 def _no_connection(role: Role[Pool]) -> bool:
     """Whether the pool has no idle connection and has failed to make one."""
     stats = role.pool.get_stats()
-    return not stats.get("pool_available", 0) and stats.get("connections_errors", 0) > 0
+    failed = (
+        stats.get("connections_errors", 0) > 0 or role.connect_args[0] in _PooledConnection.trying
+    )
+    return not stats.get("pool_available", 0) and failed
 
 
 async def _probe(role: Role[Pool], left: float, reason: list[psycopg.OperationalError]) -> None:

@@ -6,6 +6,8 @@ strings); they are translated to dbmate's form here, ``sslmode`` included
 with libpq's meaning. Before dbmate runs, `up` creates a missing database
 (a concurrent creation is not an error) and every run holds an advisory
 lock on the database, so concurrent runs apply each migration exactly once.
+A multi-host URL (``postgresql://h1:p1,h2:p2/db``) is first pinned to the
+host that takes writes (`primary_url`): dbmate's driver takes one host.
 `up` applies one migration per dbmate run, with the session settings and the
 retries of `codezest_db._online`; `dry_run` reports what it would do
 (`codezest_db._dryrun`). Failures raise MigrationError or ConnectionFailed with one line, never the
@@ -63,6 +65,7 @@ __all__ = [
     "ensure_database",
     "new",
     "portable_dump",
+    "primary_url",
     "rollback",
     "run",
     "status",
@@ -116,6 +119,8 @@ _NOT_READY = (
     "too many clients",
     "remaining connection slots",
 )
+# What libpq says of a server that answers but takes no writes (target_session_attrs=read-write).
+_READ_ONLY = "read-only"
 
 
 def dbmate_binary() -> str:
@@ -135,9 +140,15 @@ def dbmate_url(url: str, settings: dict[str, str] | None = None) -> str:
     would otherwise require TLS. A unix socket never uses TLS, as in libpq.
     *settings* (server settings such as lock_timeout) go into ``options``,
     before the URL's own, which therefore win; an application_name in them
-    replaces the URL's.
+    replaces the URL's. dbmate's driver takes one host: a URL of several
+    (pin it with `primary_url` first) raises ConfigurationError.
     """
-    params = _for_lib_pq({k: str(v) for k, v in schema.conninfo(url).items() if v is not None})
+    conninfo = schema.conninfo(url)
+    if _several_hosts(conninfo):
+        raise ConfigurationError(
+            f"dbmate takes one host, not {_where(conninfo)}: pin the URL with primary_url()"
+        )
+    params = _for_lib_pq({k: str(v) for k, v in conninfo.items() if v is not None})
     settings = dict(settings or {})
     if "application_name" in settings:
         params["application_name"] = settings.pop("application_name")
@@ -226,6 +237,7 @@ def run(
         "--no-dump-schema" if schema_file is None else f"--schema-file={schema_file}",
         *args,
     ]
+    url = primary_url(url)  # as is when it names one host
     # The URL travels in the environment, not in argv, where `ps` shows a password.
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBMATE_")}
     env.update({"PATH": _path_with_pg_dump(), _URL_VARIABLE: dbmate_url(url, settings)})
@@ -270,9 +282,10 @@ def up(
 ) -> str:
     """Create the database if needed and apply every pending migration; return dbmate's output.
 
-    With *wait* (seconds), first wait that long for the server to accept
-    connections. Safe to run from many processes at once: each migration is
-    applied exactly once. Each migration runs alone, its sessions with the
+    With *wait* (seconds), first wait that long for a server that takes
+    writes (`wait_for_server`). A URL of several hosts is pinned to the one
+    that takes writes (`primary_url`). Safe to run from many processes at
+    once: each migration is applied exactly once. Each migration runs alone, its sessions with the
     *timeouts* (default `Timeouts.from_env()`): a lock request that waits
     longer than ``lock_timeout`` gives way, and the migration is tried again
     after a pause, up to ``lock_retries`` times; *log* (default: the
@@ -282,6 +295,7 @@ def up(
     timeouts = timeouts or Timeouts.from_env()
     if wait is not None:
         wait_for_server(url, wait)
+    url = primary_url(url)
     ensure_database(url)
     say = log or _log.warning
     folder = migrations or migrations_dir()
@@ -305,6 +319,7 @@ def dry_run(url: str, *, wait: float | None = None, migrations: Path | None = No
     """
     if wait is not None:
         wait_for_server(url, wait)
+    url = primary_url(url)
     try:
         done, exists = set(applied(url)), True
     except ConnectionFailed:
@@ -397,6 +412,7 @@ def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> s
     get the *timeouts*' lock_timeout and statement_timeout (no retries).
     """
     timeouts = timeouts or Timeouts.from_env()
+    url = primary_url(url)
     with _locked(url) as conn:
         settings = _online.session_settings(conn, timeouts)
         done = len(applied(url))
@@ -409,10 +425,11 @@ def rollback(url: str, steps: int = 1, *, timeouts: Timeouts | None = None) -> s
 def status(url: str) -> tuple[str, list[str]]:
     """A report of applied and pending migrations (dbmate's layout), and the pending versions.
 
-    Read straight from the database: a role that cannot read the migrations
-    table gets an error, never "nothing applied".
+    Read straight from the database (of several hosts, the one that takes
+    writes, where `up` would apply them): a role that cannot read the
+    migrations table gets an error, never "nothing applied".
     """
-    done = set(applied(url))
+    done = set(applied(primary_url(url)))
     shipped = sorted(migrations_dir().glob("*.sql"))
     lines, pending = [], []
     for path in shipped:
@@ -439,12 +456,14 @@ def applied(url: str) -> list[str]:
 
 
 def wait_for_server(url: str, timeout: float = DEFAULT_WAIT_TIMEOUT) -> None:
-    """Return once the server of *url* accepts connections; raise ConnectionFailed after *timeout*.
+    """Return once a server of *url* takes writes; raise ConnectionFailed after *timeout*.
 
-    A server that refuses the login (bad password, unknown role) is up: that
-    error is raised at once, not waited out.
+    Of several hosts, any one will do. A server that answers but is in
+    recovery or read-only (a standby, a primary being promoted) is not ready
+    yet. A server that refuses the login (bad password, unknown role) is up:
+    that error is raised at once, not waited out.
     """
-    params = schema.conninfo(url)
+    params = {**schema.conninfo(url), "target_session_attrs": "read-write"}
     deadline = time.monotonic() + timeout
     while True:
         # libpq's connect_timeout is whole seconds, at least 2.
@@ -454,10 +473,45 @@ def wait_for_server(url: str, timeout: float = DEFAULT_WAIT_TIMEOUT) -> None:
             return
         left = deadline - time.monotonic()
         if left <= 0:
+            if _READ_ONLY in failure:
+                raise ConnectionFailed(
+                    f"no server at {_where(params)} took writes within {timeout:g}s "
+                    f"(one answered, in recovery or read-only): {failure}"
+                )
             raise ConnectionFailed(
                 f"the server at {_where(params)} did not answer within {timeout:g}s: {failure}"
             )
         time.sleep(min(0.5, left))
+
+
+def primary_url(url: str) -> str:
+    """*url* pinned to its host that takes writes now: the URL of that one host.
+
+    A URL of one host is returned as it is, without connecting. Of several
+    (``postgresql://h1:p1,h2:p2/db``, or ``host=h1,h2 port=p1,p2``), the
+    host libpq reaches with ``target_session_attrs=read-write`` is the one,
+    found through the URL's database or, when that does not exist yet, a
+    maintenance database; the result keeps ``target_session_attrs=read-write``
+    so a host demoted since is refused rather than used. Raises
+    ConnectionFailed when no host takes writes.
+    """
+    params = schema.conninfo(url)
+    if not _several_hosts(params):
+        return url
+    failure: ConnectionFailed | None = None
+    for dbname in (None, *_MAINTENANCE):
+        options = {"target_session_attrs": "read-write", **({"dbname": dbname} if dbname else {})}
+        try:
+            conn = schema.connect(url, **options)
+        except ConnectionFailed as exc:
+            failure = failure or exc
+            continue
+        with conn:
+            pinned = {"host": conn.info.host, "port": str(conn.info.port)}
+            if params.get("hostaddr"):
+                pinned["hostaddr"] = conn.info.hostaddr
+        return psycopg.conninfo.make_conninfo(url, **pinned, target_session_attrs="read-write")
+    raise ConnectionFailed(f"no server at {_where(params)} takes writes: {failure}")
 
 
 def ensure_database(url: str) -> None:
@@ -586,23 +640,38 @@ def _create(conn: psycopg.Connection[Any], name: str) -> None:
         raise from_psycopg(exc) from exc
 
 
-def _try_connect(params: dict[str, Any], timeout: int) -> str | None:
-    """None when the server answers, else why not (a reason to keep waiting)."""
+def _try_connect(params: dict[str, Any], timeout: int, *, missing: bool = True) -> str | None:
+    """None when a server answers, else why not (a reason to keep waiting)."""
     try:
         psycopg.connect(**{**params, "connect_timeout": timeout}).close()
     except psycopg.Error as exc:
-        reason = schema.connect_failure(exc)
+        reason, text = schema.connect_failure(exc), str(exc)
     else:
         return None
-    # libpq gives no SQLSTATE here. A FATAL is the server answering: up,
-    # unless it says it is not ready yet. The next step reports any other FATAL.
-    answered = "FATAL:" in reason and not any(text in reason for text in _NOT_READY)
+    # libpq gives no SQLSTATE here. A FATAL is a server answering: up, unless
+    # it says it is not ready yet. The next step reports any other FATAL. Of
+    # several hosts, psycopg's message lists every attempt: one FATAL is enough.
+    fatal = [line for line in text.splitlines() if "FATAL:" in line]
+    answered = [line for line in fatal if not any(m in line for m in _NOT_READY)]
+    if answered and missing and all("does not exist" in line for line in answered):
+        # A database not created yet: libpq says so before it looks at
+        # target_session_attrs, on a standby too. Whether a host takes
+        # writes is asked of a maintenance database instead.
+        return _try_connect({**params, "dbname": _MAINTENANCE[0]}, timeout, missing=False)
     return None if answered else reason
 
 
+def _several_hosts(params: dict[str, Any]) -> bool:
+    return any("," in str(params.get(key) or "") for key in ("host", "hostaddr", "port"))
+
+
 def _where(params: dict[str, Any]) -> str:
-    host = str(params.get("host") or params.get("hostaddr") or _default_socket_dir())
-    return f"{host}:{params.get('port') or 5432}"
+    """``host:port`` of *params*, each of several hosts: ``h1:p1,h2:p2``."""
+    hosts = str(params.get("host") or params.get("hostaddr") or _default_socket_dir()).split(",")
+    ports = str(params.get("port") or 5432).split(",")
+    if len(ports) == 1:
+        ports *= len(hosts)
+    return ",".join(f"{host}:{port}" for host, port in zip(hosts, ports, strict=False))
 
 
 def _default_socket_dir() -> str:

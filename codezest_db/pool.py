@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from time import monotonic
-from typing import Any, cast
+from typing import Any, Final, Self, cast
 
 import psycopg
 from psycopg import pq
@@ -34,6 +35,38 @@ from .errors import ConfigurationError, ConnectionFailed, from_psycopg
 __all__ = ["close", "configure", "connection", "get_pool", "pool_stats", "run", "transaction"]
 Connection = psycopg.Connection[Any]
 Pool = ConnectionPool[Connection]
+
+
+class _PooledConnection(psycopg.Connection[Any]):
+    """The pools' connections: a connect that finds no host taking writes yet tries again.
+
+    See `_config.FAILOVER_WINDOW`: during a failover each attempt goes on for
+    a moment, a new try every `_config.FAILOVER_PAUSE`, so the pool connects
+    to the new primary as soon as it is promoted. Any other failure is raised
+    at once (psycopg_pool retries it with its own backoff).
+    """
+
+    # The conninfo strings whose pools are trying again now: psycopg_pool
+    # counts no error meanwhile, yet no connection comes (see _no_connection).
+    trying: Final[set[str]] = set()
+
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+        deadline = monotonic() + _config.FAILOVER_WINDOW
+        while True:
+            try:
+                conn = super().connect(conninfo, **kwargs)
+            except psycopg.OperationalError as exc:
+                if not _config.between_primaries(exc) or monotonic() > deadline:
+                    cls.trying.discard(conninfo)
+                    raise
+                cls.trying.add(conninfo)
+            else:
+                cls.trying.discard(conninfo)
+                return conn
+            time.sleep(_config.FAILOVER_PAUSE)
+
+
 _state: PoolState[Pool] = PoolState("codezest")
 _EXIT_TIMEOUT = 2.0  # seconds for a pool's workers to stop when the program ends
 
@@ -125,7 +158,9 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     role.probe_after = _config.connect_timeout(arguments["kwargs"])
     role.suspect_after = settings.suspect_after
     _watchdog.start()
-    role.pool = ConnectionPool(**arguments, configure=configured)
+    role.pool = ConnectionPool(
+        **arguments, connection_class=_PooledConnection, configure=configured
+    )
     return role
 
 
@@ -164,7 +199,10 @@ def _checkout(role: Role[Pool], timeout: float | None) -> Connection:
 def _no_connection(role: Role[Pool]) -> bool:
     """Whether the pool has no idle connection and has failed to make one."""
     stats = role.pool.get_stats()
-    return not stats.get("pool_available", 0) and stats.get("connections_errors", 0) > 0
+    failed = (
+        stats.get("connections_errors", 0) > 0 or role.connect_args[0] in _PooledConnection.trying
+    )
+    return not stats.get("pool_available", 0) and failed
 
 
 def _probe(role: Role[Pool], left: float, reason: list[psycopg.OperationalError]) -> None:

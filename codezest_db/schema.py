@@ -44,6 +44,7 @@ __all__ = [
 
 MIGRATIONS_TABLE = "public.schema_migrations"
 DEFAULT_CONNECT_TIMEOUT = 5
+_ATTEMPTS = "Multiple connection attempts failed. All failures were:"
 
 
 def package_versions() -> list[str]:
@@ -107,8 +108,15 @@ def connect(url: str, **options: Any) -> psycopg.Connection[Any]:
 
 
 def connect_failure(exc: psycopg.Error) -> str:
-    """libpq's reason for a failed connection, on one line, without a password."""
+    """libpq's reason for a failed connection, on one line, without a password.
+
+    Of several hosts, each one's reason, in the order they were tried.
+    """
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # psycopg lists every attempt of a multi-host URL after this header.
+    if _ATTEMPTS in lines:
+        tried = [line for line in lines[lines.index(_ATTEMPTS) + 1 :] if line.startswith("- ")]
+        return redact_text("; ".join(line.split(": connection failed: ", 1)[-1] for line in tried))
     # libpq adds hints ("Is the server running ...?") after the reason.
     return redact_text(lines[0] if lines else type(exc).__name__)
 

@@ -41,7 +41,7 @@ import pytest
 from .. import migrate
 from .servers import _as_user, _give, _local_server_user, free_port
 
-__all__ = ["HACluster", "HANode", "ha_cluster"]
+__all__ = ["HACluster", "HANode", "MissingPackages", "ha_cluster", "ha_formation"]
 
 T = TypeVar("T")
 
@@ -547,14 +547,17 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
+class MissingPackages(RuntimeError):
+    """pg_auto_failover is not installed on this machine."""
+
+
 def _pg_autoctl_program() -> str:
     found = shutil.which("pg_autoctl")
     if not found:
-        pytest.fail(
+        raise MissingPackages(
             "pg_autoctl is not installed: ha_cluster needs pg_auto_failover "
             "(Debian/Ubuntu: apt-get install postgresql-15-auto-failover pg-auto-failover-cli; "
-            ".ci/run installs them)",
-            pytrace=False,
+            ".ci/run installs them)"
         )
     return found
 
@@ -566,20 +569,19 @@ def _bin_dir() -> Path:
         key=lambda path: int(path.parent.parent.name) if path.parent.parent.name.isdigit() else 0,
     )
     if not found:
-        pytest.fail(
+        raise MissingPackages(
             "no PostgreSQL with the pgautofailover extension on this machine "
-            "(Debian/Ubuntu: apt-get install postgresql-15-auto-failover pg-auto-failover-cli)",
-            pytrace=False,
+            "(Debian/Ubuntu: apt-get install postgresql-15-auto-failover pg-auto-failover-cli)"
         )
     return found[-1].parent.parent / "bin"
 
 
-@pytest.fixture(scope="session")
-def ha_cluster() -> Iterator[HACluster]:
-    """A pg_auto_failover formation (monitor, primary, synchronous standby) on loopback ports.
+@contextlib.contextmanager
+def ha_formation() -> Iterator[HACluster]:
+    """A started formation (as `ha_cluster`, outside pytest too: benchmarks); removed after.
 
-    Started once per session, stopped and removed after it. Call
-    ``ha_cluster.heal()`` first in a test that needs both nodes up.
+    Raises MissingPackages when pg_auto_failover is not installed, RuntimeError
+    or TimeoutError when the formation does not start.
     """
     _pg_autoctl_program()
     bin_dir = _bin_dir()
@@ -591,3 +593,18 @@ def ha_cluster() -> Iterator[HACluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def ha_cluster() -> Iterator[HACluster]:
+    """A pg_auto_failover formation (monitor, primary, synchronous standby) on loopback ports.
+
+    Started once per session, stopped and removed after it. Call
+    ``ha_cluster.heal()`` first in a test that needs both nodes up.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(ha_formation())
+        except MissingPackages as exc:
+            pytest.fail(str(exc), pytrace=False)
+        yield cluster
