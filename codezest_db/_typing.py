@@ -443,7 +443,10 @@ class AuthQueries(Protocol):
         id: uuid.UUID,
         password_hash: str | None,
     ) -> int:
-        """Store a new password hash and revoke every session of the user, in one statement."""
+        """Store a new password hash and revoke every session of the user, in one
+        statement that writes two rows (the user's and its revocation mark),
+        however many sessions the user has.
+        """
 
     def record_login(
         self,
@@ -462,7 +465,8 @@ class AuthQueries(Protocol):
         id: uuid.UUID,
     ) -> int:
         """Close an account: mark it deleted and revoke its sessions, in one
-        statement. Returns 1, or 0 when it was already deleted or never existed.
+        statement that writes two rows (the user's and its revocation mark).
+        Returns 1, or 0 when it was already deleted or never existed.
         """
 
     def upsert_user_profile(
@@ -546,7 +550,10 @@ class AuthQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Sign a user out everywhere; returns how many sessions were revoked."""
+        """Sign a user out everywhere; returns how many sessions were revoked (those
+        not revoked before, expired ones included). One statement that writes the
+        user's revocation mark, not every session: its cost is counting them.
+        """
 
     def create_password_reset(
         self,
@@ -627,7 +634,8 @@ class AuthQueries(Protocol):
         reset and verification tokens that expired or were used, oldest first and
         about batch_size (default 10,000) of each per call (every one up to the
         batch_size-th oldest's time). Returns how many rows went; call it until it
-        returns 0.
+        returns 0. A session revoked by its user's mark (revoke_user_sessions) goes
+        when it expires.
         """
 
 
@@ -718,7 +726,10 @@ class AsyncAuthQueries(Protocol):
         id: uuid.UUID,
         password_hash: str | None,
     ) -> int:
-        """Store a new password hash and revoke every session of the user, in one statement."""
+        """Store a new password hash and revoke every session of the user, in one
+        statement that writes two rows (the user's and its revocation mark),
+        however many sessions the user has.
+        """
 
     async def record_login(
         self,
@@ -737,7 +748,8 @@ class AsyncAuthQueries(Protocol):
         id: uuid.UUID,
     ) -> int:
         """Close an account: mark it deleted and revoke its sessions, in one
-        statement. Returns 1, or 0 when it was already deleted or never existed.
+        statement that writes two rows (the user's and its revocation mark).
+        Returns 1, or 0 when it was already deleted or never existed.
         """
 
     async def upsert_user_profile(
@@ -821,7 +833,10 @@ class AsyncAuthQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Sign a user out everywhere; returns how many sessions were revoked."""
+        """Sign a user out everywhere; returns how many sessions were revoked (those
+        not revoked before, expired ones included). One statement that writes the
+        user's revocation mark, not every session: its cost is counting them.
+        """
 
     async def create_password_reset(
         self,
@@ -902,7 +917,8 @@ class AsyncAuthQueries(Protocol):
         reset and verification tokens that expired or were used, oldest first and
         about batch_size (default 10,000) of each per call (every one up to the
         batch_size-th oldest's time). Returns how many rows went; call it until it
-        returns 0.
+        returns 0. A session revoked by its user's mark (revoke_user_sessions) goes
+        when it expires.
         """
 
 
@@ -2440,7 +2456,10 @@ class NotificationsQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Mark every unread notification of a user read; returns how many."""
+        """Mark every unread notification of a user read; returns how many. One
+        statement that writes the user's read mark, not every notification: its
+        cost is counting them (an index-only count of the unread index).
+        """
 
     def delete_notification(
         self,
@@ -2679,7 +2698,10 @@ class AsyncNotificationsQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Mark every unread notification of a user read; returns how many."""
+        """Mark every unread notification of a user read; returns how many. One
+        statement that writes the user's read mark, not every notification: its
+        cost is counting them (an index-only count of the unread index).
+        """
 
     async def delete_notification(
         self,

@@ -67,10 +67,15 @@ def _progress(console: Console | None) -> Progress:
     )
 
 
+_MARKS = ("auth.session_revocations", "notifications.notification_read_marks")
+
+
 def _make_room(conn: psycopg.Connection[Any], truncate: bool) -> None:
     names = [sql.Identifier(*table.split(".")) for table in TABLES]
     if truncate:
-        conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(names)))
+        # The per-user marks go with the rows they cover (one references auth.users).
+        marks = [sql.Identifier(*t.split(".")) for t in _MARKS]
+        conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join([*names, *marks])))
         return
     probe = sql.SQL(" union all ").join(
         sql.SQL("(select {} from {} limit 1)").format(sql.Literal(t), n)
