@@ -1,6 +1,6 @@
 \restrict dbmate
 
--- Dumped from database version 15.20 (Debian 15.20-0+deb12u1)
+-- Dumped from database version 18.6
 -- Dumped by pg_dump version 18.6
 
 SET statement_timeout = 0;
@@ -561,12 +561,6 @@ CREATE TABLE activity.analytics_events (
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 )
 PARTITION BY RANGE (occurred_at);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN id SET (pg_attver=5588897472);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN name SET (pg_attver=5588897472);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN user_id SET (pg_attver=5588897472);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN properties SET (pg_attver=5588897472);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN occurred_at SET (pg_attver=5588897472);
-ALTER TABLE ONLY activity.analytics_events ALTER COLUMN created_at SET (pg_attver=5588897472);
 
 
 --
@@ -611,21 +605,15 @@ SET default_table_access_method = heap;
 --
 
 CREATE TABLE activity.analytics_events_default (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN id SET (pg_attver=5589119272);
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN name SET (pg_attver=5589119272);
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN user_id SET (pg_attver=5589119272);
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN properties SET (pg_attver=5589119272);
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN occurred_at SET (pg_attver=5589119272);
-ALTER TABLE ONLY activity.analytics_events_default ALTER COLUMN created_at SET (pg_attver=5589119272);
 
 
 --
@@ -636,113 +624,19 @@ COMMENT ON TABLE activity.analytics_events_default IS 'Events of months without 
 
 
 --
--- Name: analytics_events_p2026_08; Type: TABLE; Schema: activity; Owner: -
---
-
-CREATE TABLE activity.analytics_events_p2026_08 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
-    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN id SET (pg_attver=5617401648);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN name SET (pg_attver=5617401648);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN user_id SET (pg_attver=5617401648);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN properties SET (pg_attver=5617401648);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN occurred_at SET (pg_attver=5617401648);
-ALTER TABLE ONLY activity.analytics_events_p2026_08 ALTER COLUMN created_at SET (pg_attver=5617401648);
-
-
---
--- Name: analytics_events_p2026_09; Type: TABLE; Schema: activity; Owner: -
---
-
-CREATE TABLE activity.analytics_events_p2026_09 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
-    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN id SET (pg_attver=5618350208);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN name SET (pg_attver=5618350208);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN user_id SET (pg_attver=5618350208);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN properties SET (pg_attver=5618350208);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN occurred_at SET (pg_attver=5618350208);
-ALTER TABLE ONLY activity.analytics_events_p2026_09 ALTER COLUMN created_at SET (pg_attver=5618350208);
-
-
---
--- Name: analytics_events_p2026_10; Type: TABLE; Schema: activity; Owner: -
---
-
-CREATE TABLE activity.analytics_events_p2026_10 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
-    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN id SET (pg_attver=5618969456);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN name SET (pg_attver=5618969456);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN user_id SET (pg_attver=5618969456);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN properties SET (pg_attver=5618969456);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN occurred_at SET (pg_attver=5618969456);
-ALTER TABLE ONLY activity.analytics_events_p2026_10 ALTER COLUMN created_at SET (pg_attver=5618969456);
-
-
---
--- Name: analytics_events_p2026_11; Type: TABLE; Schema: activity; Owner: -
---
-
-CREATE TABLE activity.analytics_events_p2026_11 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
-    user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
-    CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
-);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN id SET (pg_attver=5619695264);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN name SET (pg_attver=5619695264);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN user_id SET (pg_attver=5619695264);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN properties SET (pg_attver=5619695264);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN occurred_at SET (pg_attver=5619695264);
-ALTER TABLE ONLY activity.analytics_events_p2026_11 ALTER COLUMN created_at SET (pg_attver=5619695264);
-
-
---
 -- Name: analytics_events_p2026_12; Type: TABLE; Schema: activity; Owner: -
 --
 
 CREATE TABLE activity.analytics_events_p2026_12 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN id SET (pg_attver=5590329336);
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN name SET (pg_attver=5590329336);
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN user_id SET (pg_attver=5590329336);
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN properties SET (pg_attver=5590329336);
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN occurred_at SET (pg_attver=5590329336);
-ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN created_at SET (pg_attver=5590329336);
 
 
 --
@@ -750,21 +644,15 @@ ALTER TABLE ONLY activity.analytics_events_p2026_12 ALTER COLUMN created_at SET 
 --
 
 CREATE TABLE activity.analytics_events_p2027_01 (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    name text NOT NULL,
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT analytics_events_id_not_null NOT NULL,
+    name text CONSTRAINT analytics_events_name_not_null NOT NULL,
     user_id uuid,
-    properties jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    properties jsonb DEFAULT '{}'::jsonb CONSTRAINT analytics_events_properties_not_null NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_occurred_at_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT analytics_events_created_at_not_null NOT NULL,
     CONSTRAINT analytics_events_name_check CHECK ((name <> ''::text)),
     CONSTRAINT analytics_events_properties_check CHECK ((jsonb_typeof(properties) = 'object'::text))
 );
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN id SET (pg_attver=5591272872);
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN name SET (pg_attver=5591272872);
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN user_id SET (pg_attver=5591272872);
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN properties SET (pg_attver=5591272872);
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN occurred_at SET (pg_attver=5591272872);
-ALTER TABLE ONLY activity.analytics_events_p2027_01 ALTER COLUMN created_at SET (pg_attver=5591272872);
 
 
 --
@@ -778,11 +666,6 @@ CREATE TABLE activity.event_counts (
     count bigint NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY activity.event_counts ALTER COLUMN id SET (pg_attver=5589807288);
-ALTER TABLE ONLY activity.event_counts ALTER COLUMN day SET (pg_attver=5589807288);
-ALTER TABLE ONLY activity.event_counts ALTER COLUMN name SET (pg_attver=5589807288);
-ALTER TABLE ONLY activity.event_counts ALTER COLUMN count SET (pg_attver=5589807288);
-ALTER TABLE ONLY activity.event_counts ALTER COLUMN created_at SET (pg_attver=5589807288);
 
 
 --
@@ -822,13 +705,6 @@ CREATE TABLE activity.user_activities (
     CONSTRAINT user_activities_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT user_activities_type_check CHECK ((type <> ''::text))
 );
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN id SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN user_id SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN type SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN entity_type SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN entity_id SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN metadata SET (pg_attver=5584256144);
-ALTER TABLE ONLY activity.user_activities ALTER COLUMN created_at SET (pg_attver=5584256144);
 
 
 --
@@ -889,14 +765,6 @@ CREATE TABLE auth.email_verifications (
     CONSTRAINT email_verifications_email_check CHECK (((char_length(email) <= 254) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT email_verifications_token_hash_check CHECK ((token_hash <> ''::text))
 );
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN id SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN user_id SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN email SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN token_hash SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN expires_at SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN verified_at SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN created_at SET (pg_attver=5568186848);
-ALTER TABLE ONLY auth.email_verifications ALTER COLUMN updated_at SET (pg_attver=5568186848);
 
 
 --
@@ -941,12 +809,6 @@ CREATE TABLE auth.oauth_accounts (
     CONSTRAINT oauth_accounts_provider_account_id_check CHECK ((provider_account_id <> ''::text)),
     CONSTRAINT oauth_accounts_provider_check CHECK ((provider <> ''::text))
 );
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN id SET (pg_attver=5567410376);
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN user_id SET (pg_attver=5567410376);
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN provider SET (pg_attver=5567410376);
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN provider_account_id SET (pg_attver=5567410376);
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN created_at SET (pg_attver=5567410376);
-ALTER TABLE ONLY auth.oauth_accounts ALTER COLUMN updated_at SET (pg_attver=5567410376);
 
 
 --
@@ -984,13 +846,6 @@ CREATE TABLE auth.password_resets (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT password_resets_token_hash_check CHECK ((token_hash <> ''::text))
 );
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN id SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN user_id SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN token_hash SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN expires_at SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN used_at SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN created_at SET (pg_attver=5567965288);
-ALTER TABLE ONLY auth.password_resets ALTER COLUMN updated_at SET (pg_attver=5567965288);
 
 
 --
@@ -1025,11 +880,6 @@ CREATE TABLE auth.session_revocations (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY auth.session_revocations ALTER COLUMN id SET (pg_attver=33153171952);
-ALTER TABLE ONLY auth.session_revocations ALTER COLUMN user_id SET (pg_attver=33153171952);
-ALTER TABLE ONLY auth.session_revocations ALTER COLUMN revoked_before SET (pg_attver=33153171952);
-ALTER TABLE ONLY auth.session_revocations ALTER COLUMN created_at SET (pg_attver=33153171952);
-ALTER TABLE ONLY auth.session_revocations ALTER COLUMN updated_at SET (pg_attver=33153171952);
 
 
 --
@@ -1064,16 +914,6 @@ CREATE TABLE auth.sessions (
     CONSTRAINT sessions_token_hash_check CHECK ((token_hash <> ''::text))
 )
 WITH (fillfactor='90');
-ALTER TABLE ONLY auth.sessions ALTER COLUMN id SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN user_id SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN token_hash SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN user_agent SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN ip_address SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN expires_at SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN revoked_at SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN last_used_at SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN created_at SET (pg_attver=5566721792);
-ALTER TABLE ONLY auth.sessions ALTER COLUMN updated_at SET (pg_attver=5566721792);
 
 
 --
@@ -1123,12 +963,6 @@ CREATE TABLE auth.user_profiles (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN id SET (pg_attver=5566312368);
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN user_id SET (pg_attver=5566312368);
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN bio SET (pg_attver=5566312368);
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN avatar_url SET (pg_attver=5566312368);
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN created_at SET (pg_attver=5566312368);
-ALTER TABLE ONLY auth.user_profiles ALTER COLUMN updated_at SET (pg_attver=5566312368);
 
 
 --
@@ -1165,16 +999,6 @@ CREATE TABLE auth.users (
     CONSTRAINT users_password_hash_check CHECK ((password_hash <> ''::text))
 )
 WITH (fillfactor='90');
-ALTER TABLE ONLY auth.users ALTER COLUMN id SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN email SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN password_hash SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN name SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN role SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN email_verified_at SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN last_login_at SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN created_at SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN updated_at SET (pg_attver=5565706312);
-ALTER TABLE ONLY auth.users ALTER COLUMN deleted_at SET (pg_attver=5565706312);
 
 
 --
@@ -1237,16 +1061,6 @@ CREATE TABLE learning.assignment_analyses (
     CONSTRAINT assignment_analyses_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT assignment_analyses_score_check CHECK (((score >= (0)::numeric) AND (score <= (100)::numeric)))
 );
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN id SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN submission_id SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN type SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN summary SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN details SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN score SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN ai_model SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN reviewer_id SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN created_at SET (pg_attver=5570757248);
-ALTER TABLE ONLY learning.assignment_analyses ALTER COLUMN updated_at SET (pg_attver=5570757248);
 
 
 --
@@ -1311,18 +1125,6 @@ CREATE TABLE learning.assignment_submissions (
     CONSTRAINT assignment_submissions_score_check CHECK ((score >= 0)),
     CONSTRAINT assignment_submissions_test_results_check CHECK ((jsonb_typeof(test_results) = 'object'::text))
 );
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN id SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN user_id SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN assignment_id SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN code SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN status SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN score SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN test_results SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN feedback SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN submitted_at SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN graded_at SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN created_at SET (pg_attver=5570655480);
-ALTER TABLE ONLY learning.assignment_submissions ALTER COLUMN updated_at SET (pg_attver=5570655480);
 
 
 --
@@ -1389,18 +1191,6 @@ CREATE TABLE learning.assignments (
     CONSTRAINT assignments_test_cases_check CHECK ((jsonb_typeof(test_cases) = 'array'::text)),
     CONSTRAINT assignments_title_check CHECK ((title <> ''::text))
 );
-ALTER TABLE ONLY learning.assignments ALTER COLUMN id SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN module_id SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN title SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN description SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN difficulty SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN starter_code SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN test_cases SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN points SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN "position" SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN created_at SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN updated_at SET (pg_attver=5570024112);
-ALTER TABLE ONLY learning.assignments ALTER COLUMN deleted_at SET (pg_attver=5570024112);
 
 
 --
@@ -1466,14 +1256,6 @@ CREATE TABLE learning.language_enrollments (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN id SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN user_id SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN language_id SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN status SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN enrolled_at SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN completed_at SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN created_at SET (pg_attver=5570437576);
-ALTER TABLE ONLY learning.language_enrollments ALTER COLUMN updated_at SET (pg_attver=5570437576);
 
 
 --
@@ -1517,13 +1299,6 @@ CREATE TABLE learning.material_progress (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN id SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN user_id SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN material_id SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN status SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN completed_at SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN created_at SET (pg_attver=5570628552);
-ALTER TABLE ONLY learning.material_progress ALTER COLUMN updated_at SET (pg_attver=5570628552);
 
 
 --
@@ -1561,17 +1336,6 @@ CREATE TABLE learning.materials (
     CONSTRAINT materials_position_check CHECK (("position" >= 0)),
     CONSTRAINT materials_title_check CHECK ((title <> ''::text))
 );
-ALTER TABLE ONLY learning.materials ALTER COLUMN id SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN module_id SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN title SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN type SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN content SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN url SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN "position" SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN duration_seconds SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN created_at SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN updated_at SET (pg_attver=5569975576);
-ALTER TABLE ONLY learning.materials ALTER COLUMN deleted_at SET (pg_attver=5569975576);
 
 
 --
@@ -1628,12 +1392,6 @@ CREATE TABLE learning.mcq_answers (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN id SET (pg_attver=5570726432);
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN attempt_id SET (pg_attver=5570726432);
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN question_id SET (pg_attver=5570726432);
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN option_id SET (pg_attver=5570726432);
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN created_at SET (pg_attver=5570726432);
-ALTER TABLE ONLY learning.mcq_answers ALTER COLUMN updated_at SET (pg_attver=5570726432);
 
 
 --
@@ -1669,16 +1427,6 @@ CREATE TABLE learning.mcq_attempts (
     CONSTRAINT mcq_attempts_score_check CHECK ((score >= 0)),
     CONSTRAINT mcq_attempts_score_max_score_check CHECK ((score <= max_score))
 );
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN id SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN user_id SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN quiz_id SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN score SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN max_score SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN passed SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN started_at SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN finished_at SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN created_at SET (pg_attver=5570695136);
-ALTER TABLE ONLY learning.mcq_attempts ALTER COLUMN updated_at SET (pg_attver=5570695136);
 
 
 --
@@ -1738,13 +1486,6 @@ CREATE TABLE learning.mcq_options (
     CONSTRAINT mcq_options_position_check CHECK (("position" >= 0)),
     CONSTRAINT mcq_options_text_check CHECK ((text <> ''::text))
 );
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN id SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN question_id SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN text SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN is_correct SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN "position" SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN created_at SET (pg_attver=5570364784);
-ALTER TABLE ONLY learning.mcq_options ALTER COLUMN updated_at SET (pg_attver=5570364784);
 
 
 --
@@ -1785,14 +1526,6 @@ CREATE TABLE learning.mcq_questions (
     CONSTRAINT mcq_questions_position_check CHECK (("position" >= 0)),
     CONSTRAINT mcq_questions_prompt_check CHECK ((prompt <> ''::text))
 );
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN id SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN quiz_id SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN prompt SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN explanation SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN "position" SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN points SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN created_at SET (pg_attver=5570332928);
-ALTER TABLE ONLY learning.mcq_questions ALTER COLUMN updated_at SET (pg_attver=5570332928);
 
 
 --
@@ -1843,16 +1576,6 @@ CREATE TABLE learning.mcq_quizzes (
     CONSTRAINT mcq_quizzes_time_limit_seconds_check CHECK ((time_limit_seconds > 0)),
     CONSTRAINT mcq_quizzes_title_check CHECK ((title <> ''::text))
 );
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN id SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN module_id SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN title SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN description SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN passing_score SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN time_limit_seconds SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN "position" SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN created_at SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN updated_at SET (pg_attver=5570162472);
-ALTER TABLE ONLY learning.mcq_quizzes ALTER COLUMN deleted_at SET (pg_attver=5570162472);
 
 
 --
@@ -1906,15 +1629,6 @@ CREATE TABLE learning.module_progress (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT module_progress_progress_percent_check CHECK (((progress_percent >= (0)::numeric) AND (progress_percent <= (100)::numeric)))
 );
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN id SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN user_id SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN module_id SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN status SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN progress_percent SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN started_at SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN completed_at SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN created_at SET (pg_attver=5570590928);
-ALTER TABLE ONLY learning.module_progress ALTER COLUMN updated_at SET (pg_attver=5570590928);
 
 
 --
@@ -1957,16 +1671,6 @@ CREATE TABLE learning.modules (
     CONSTRAINT modules_slug_check CHECK (((char_length(slug) <= 100) AND (slug ~ '^[a-z0-9][a-z0-9_-]*$'::text))),
     CONSTRAINT modules_title_check CHECK ((title <> ''::text))
 );
-ALTER TABLE ONLY learning.modules ALTER COLUMN id SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN language_id SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN slug SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN title SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN description SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN "position" SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN difficulty SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN created_at SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN updated_at SET (pg_attver=5569867880);
-ALTER TABLE ONLY learning.modules ALTER COLUMN deleted_at SET (pg_attver=5569867880);
 
 
 --
@@ -2014,15 +1718,6 @@ CREATE TABLE learning.programming_languages (
     CONSTRAINT programming_languages_name_check CHECK ((name <> ''::text)),
     CONSTRAINT programming_languages_slug_check CHECK (((char_length(slug) <= 100) AND (slug ~ '^[a-z0-9][a-z0-9_-]*$'::text)))
 );
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN id SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN slug SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN name SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN description SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN icon_url SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN is_published SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN created_at SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN updated_at SET (pg_attver=5569648776);
-ALTER TABLE ONLY learning.programming_languages ALTER COLUMN deleted_at SET (pg_attver=5569648776);
 
 
 --
@@ -2069,15 +1764,6 @@ CREATE TABLE learning.quiz_analyses (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT quiz_analyses_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
 );
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN id SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN attempt_id SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN type SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN summary SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN details SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN ai_model SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN reviewer_id SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN created_at SET (pg_attver=5570789984);
-ALTER TABLE ONLY learning.quiz_analyses ALTER COLUMN updated_at SET (pg_attver=5570789984);
 
 
 --
@@ -2135,17 +1821,6 @@ CREATE TABLE notifications.email_logs (
     CONSTRAINT email_logs_template_check CHECK ((template <> ''::text)),
     CONSTRAINT email_logs_to_email_check CHECK (((char_length(to_email) <= 254) AND (to_email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text)))
 );
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN id SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN user_id SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN to_email SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN template SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN subject SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN status SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN provider_message_id SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN error SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN sent_at SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN created_at SET (pg_attver=5579558616);
-ALTER TABLE ONLY notifications.email_logs ALTER COLUMN updated_at SET (pg_attver=5579558616);
 
 
 --
@@ -2212,13 +1887,6 @@ CREATE TABLE notifications.notification_preferences (
     CONSTRAINT notification_preferences_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'in_app'::text, 'push'::text]))),
     CONSTRAINT notification_preferences_type_check CHECK ((type <> ''::text))
 );
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN id SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN user_id SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN channel SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN type SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN enabled SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN created_at SET (pg_attver=5578968736);
-ALTER TABLE ONLY notifications.notification_preferences ALTER COLUMN updated_at SET (pg_attver=5578968736);
 
 
 --
@@ -2260,11 +1928,6 @@ CREATE TABLE notifications.notification_read_marks (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
-ALTER TABLE ONLY notifications.notification_read_marks ALTER COLUMN id SET (pg_attver=33154607536);
-ALTER TABLE ONLY notifications.notification_read_marks ALTER COLUMN user_id SET (pg_attver=33154607536);
-ALTER TABLE ONLY notifications.notification_read_marks ALTER COLUMN read_before SET (pg_attver=33154607536);
-ALTER TABLE ONLY notifications.notification_read_marks ALTER COLUMN created_at SET (pg_attver=33154607536);
-ALTER TABLE ONLY notifications.notification_read_marks ALTER COLUMN updated_at SET (pg_attver=33154607536);
 
 
 --
@@ -2305,15 +1968,6 @@ CREATE TABLE notifications.notifications (
     CONSTRAINT notifications_data_check CHECK ((jsonb_typeof(data) = 'object'::text)),
     CONSTRAINT notifications_type_check CHECK ((type <> ''::text))
 );
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN id SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN user_id SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN type SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN title SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN body SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN data SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN read_at SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN created_at SET (pg_attver=5577864952);
-ALTER TABLE ONLY notifications.notifications ALTER COLUMN updated_at SET (pg_attver=5577864952);
 
 
 --
@@ -2376,21 +2030,6 @@ CREATE TABLE payments.invoices (
     CONSTRAINT invoices_line_items_check CHECK ((jsonb_typeof(line_items) = 'array'::text)),
     CONSTRAINT invoices_number_check CHECK ((number <> ''::text))
 );
-ALTER TABLE ONLY payments.invoices ALTER COLUMN id SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN user_id SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN subscription_id SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN transaction_id SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN number SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN amount_minor SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN currency SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN status SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN line_items SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN issued_at SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN due_at SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN paid_at SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN voided_at SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN created_at SET (pg_attver=5572487520);
-ALTER TABLE ONLY payments.invoices ALTER COLUMN updated_at SET (pg_attver=5572487520);
 
 
 --
@@ -2479,18 +2118,6 @@ CREATE TABLE payments.payment_methods (
     CONSTRAINT payment_methods_provider_check CHECK ((provider <> ''::text)),
     CONSTRAINT payment_methods_provider_method_id_check CHECK ((provider_method_id <> ''::text))
 );
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN id SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN user_id SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN type SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN provider SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN provider_method_id SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN brand SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN last4 SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN exp_month SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN exp_year SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN is_default SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN created_at SET (pg_attver=5573378944);
-ALTER TABLE ONLY payments.payment_methods ALTER COLUMN updated_at SET (pg_attver=5573378944);
 
 
 --
@@ -2570,19 +2197,6 @@ CREATE TABLE payments.subscriptions (
     CONSTRAINT subscriptions_period_check CHECK ((current_period_end > current_period_start)),
     CONSTRAINT subscriptions_provider_check CHECK ((provider <> ''::text))
 );
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN id SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN user_id SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN plan SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN status SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN current_period_start SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN current_period_end SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN cancel_at_period_end SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN canceled_at SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN trial_ends_at SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN provider SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN provider_subscription_id SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN created_at SET (pg_attver=5570896320);
-ALTER TABLE ONLY payments.subscriptions ALTER COLUMN updated_at SET (pg_attver=5570896320);
 
 
 --
@@ -2671,19 +2285,6 @@ CREATE TABLE payments.transactions (
     CONSTRAINT transactions_provider_check CHECK ((provider <> ''::text)),
     CONSTRAINT transactions_provider_payment_id_check CHECK ((provider_payment_id <> ''::text))
 );
-ALTER TABLE ONLY payments.transactions ALTER COLUMN id SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN user_id SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN subscription_id SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN amount_minor SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN currency SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN status SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN provider SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN provider_payment_id SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN description SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN failure_reason SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN refunded_at SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN created_at SET (pg_attver=5571030032);
-ALTER TABLE ONLY payments.transactions ALTER COLUMN updated_at SET (pg_attver=5571030032);
 
 
 --
@@ -2756,7 +2357,6 @@ COMMENT ON COLUMN payments.transactions.refunded_at IS 'When the charge was refu
 CREATE TABLE public.schema_migrations (
     version character varying NOT NULL
 );
-ALTER TABLE ONLY public.schema_migrations ALTER COLUMN version SET (pg_attver=5564897392);
 
 
 --
@@ -2764,34 +2364,6 @@ ALTER TABLE ONLY public.schema_migrations ALTER COLUMN version SET (pg_attver=55
 --
 
 ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_default DEFAULT;
-
-
---
--- Name: analytics_events_p2026_08; Type: TABLE ATTACH; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_08 FOR VALUES FROM ('2026-08-01 00:00:00+00') TO ('2026-09-01 00:00:00+00');
-
-
---
--- Name: analytics_events_p2026_09; Type: TABLE ATTACH; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_09 FOR VALUES FROM ('2026-09-01 00:00:00+00') TO ('2026-10-01 00:00:00+00');
-
-
---
--- Name: analytics_events_p2026_10; Type: TABLE ATTACH; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_10 FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2026-11-01 00:00:00+00');
-
-
---
--- Name: analytics_events_p2026_11; Type: TABLE ATTACH; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_events_p2026_11 FOR VALUES FROM ('2026-11-01 00:00:00+00') TO ('2026-12-01 00:00:00+00');
 
 
 --
@@ -2822,38 +2394,6 @@ ALTER TABLE ONLY activity.analytics_events
 
 ALTER TABLE ONLY activity.analytics_events_default
     ADD CONSTRAINT analytics_events_default_pkey PRIMARY KEY (id, occurred_at);
-
-
---
--- Name: analytics_events_p2026_08 analytics_events_p2026_08_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events_p2026_08
-    ADD CONSTRAINT analytics_events_p2026_08_pkey PRIMARY KEY (id, occurred_at);
-
-
---
--- Name: analytics_events_p2026_09 analytics_events_p2026_09_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events_p2026_09
-    ADD CONSTRAINT analytics_events_p2026_09_pkey PRIMARY KEY (id, occurred_at);
-
-
---
--- Name: analytics_events_p2026_10 analytics_events_p2026_10_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events_p2026_10
-    ADD CONSTRAINT analytics_events_p2026_10_pkey PRIMARY KEY (id, occurred_at);
-
-
---
--- Name: analytics_events_p2026_11 analytics_events_p2026_11_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
---
-
-ALTER TABLE ONLY activity.analytics_events_p2026_11
-    ADD CONSTRAINT analytics_events_p2026_11_pkey PRIMARY KEY (id, occurred_at);
 
 
 --
@@ -3323,90 +2863,6 @@ CREATE INDEX analytics_events_default_user_id_occurred_at_name_idx ON activity.a
 
 
 --
--- Name: analytics_events_p2026_08_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_08_name_occurred_at_id_idx ON activity.analytics_events_p2026_08 USING btree (name, occurred_at, id);
-
-
---
--- Name: analytics_events_p2026_08_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_08_occurred_at_idx ON activity.analytics_events_p2026_08 USING btree (occurred_at);
-
-
---
--- Name: analytics_events_p2026_08_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_08_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_08 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
-
-
---
--- Name: analytics_events_p2026_09_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_09_name_occurred_at_id_idx ON activity.analytics_events_p2026_09 USING btree (name, occurred_at, id);
-
-
---
--- Name: analytics_events_p2026_09_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_09_occurred_at_idx ON activity.analytics_events_p2026_09 USING btree (occurred_at);
-
-
---
--- Name: analytics_events_p2026_09_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_09_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_09 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
-
-
---
--- Name: analytics_events_p2026_10_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_10_name_occurred_at_id_idx ON activity.analytics_events_p2026_10 USING btree (name, occurred_at, id);
-
-
---
--- Name: analytics_events_p2026_10_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_10_occurred_at_idx ON activity.analytics_events_p2026_10 USING btree (occurred_at);
-
-
---
--- Name: analytics_events_p2026_10_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_10_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_10 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
-
-
---
--- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_name_occurred_at_id_idx ON activity.analytics_events_p2026_11 USING btree (name, occurred_at, id);
-
-
---
--- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_occurred_at_idx ON activity.analytics_events_p2026_11 USING btree (occurred_at);
-
-
---
--- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX; Schema: activity; Owner: -
---
-
-CREATE INDEX analytics_events_p2026_11_user_id_occurred_at_name_idx ON activity.analytics_events_p2026_11 USING btree (user_id, occurred_at) INCLUDE (name) WHERE (user_id IS NOT NULL);
-
-
---
 -- Name: analytics_events_p2026_12_name_occurred_at_id_idx; Type: INDEX; Schema: activity; Owner: -
 --
 
@@ -3828,118 +3284,6 @@ ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_e
 --
 
 ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_default_user_id_occurred_at_name_idx;
-
-
---
--- Name: analytics_events_p2026_08_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_08_name_occurred_at_id_idx;
-
-
---
--- Name: analytics_events_p2026_08_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_08_occurred_at_idx;
-
-
---
--- Name: analytics_events_p2026_08_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_08_pkey;
-
-
---
--- Name: analytics_events_p2026_08_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_08_user_id_occurred_at_name_idx;
-
-
---
--- Name: analytics_events_p2026_09_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_09_name_occurred_at_id_idx;
-
-
---
--- Name: analytics_events_p2026_09_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_09_occurred_at_idx;
-
-
---
--- Name: analytics_events_p2026_09_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_09_pkey;
-
-
---
--- Name: analytics_events_p2026_09_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_09_user_id_occurred_at_name_idx;
-
-
---
--- Name: analytics_events_p2026_10_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_10_name_occurred_at_id_idx;
-
-
---
--- Name: analytics_events_p2026_10_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_10_occurred_at_idx;
-
-
---
--- Name: analytics_events_p2026_10_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_10_pkey;
-
-
---
--- Name: analytics_events_p2026_10_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_10_user_id_occurred_at_name_idx;
-
-
---
--- Name: analytics_events_p2026_11_name_occurred_at_id_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_name_occurred_at_id_idx ATTACH PARTITION activity.analytics_events_p2026_11_name_occurred_at_id_idx;
-
-
---
--- Name: analytics_events_p2026_11_occurred_at_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_occurred_at_idx;
-
-
---
--- Name: analytics_events_p2026_11_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_pkey ATTACH PARTITION activity.analytics_events_p2026_11_pkey;
-
-
---
--- Name: analytics_events_p2026_11_user_id_occurred_at_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
---
-
-ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION activity.analytics_events_p2026_11_user_id_occurred_at_name_idx;
 
 
 --
