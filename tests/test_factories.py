@@ -100,6 +100,8 @@ def test_there_is_a_factory_for_every_table(conn: Conn) -> None:
         "activity.event_counts",
         "auth.session_revocations",
         "notifications.notification_read_marks",
+        "activity.user_event_counts",
+        "activity.user_event_rollup",
     }
     assert sorted({t for (t,) in tables} - derived) == sorted(table for _, _, table in TABLES)
     made = {name for name in factories.__all__ if name.startswith("make_")}

@@ -75,6 +75,7 @@ def test_cli_fills_all_30_tables(
         ).fetchall()
         assert _count(conn, "activity.event_counts") > 0
     marks = ["auth.session_revocations", "notifications.notification_read_marks"]
+    marks += ["activity.user_event_counts", "activity.user_event_rollup"]
     assert sorted(r[0] for r in listed) == sorted([*TABLES, "activity.event_counts", *marks])
 
 
