@@ -67,7 +67,7 @@ having sum(count) <> 0
 -- activity.user_event_counts for the events roll_up_user_events has taken
 -- (those before its rolled_before), and from the user's events for the rest.
 -- plan: custom
--- not null: day, count
+-- not null: name, day, count
 with counts as (
   select name, day, count
     from activity.user_event_counts
