@@ -126,6 +126,28 @@ def measure(conn: Conn, user_id: uuid.UUID, runs: int) -> None:
         )
 
 
+def warm_read(conn: Conn, user_id: uuid.UUID, runs: int) -> None:
+    """count_user_events_by_day, 90 days, after one call each: interleaved, warm."""
+    today = datetime.now(UTC).date()
+    since, until = today - timedelta(days=89), today + timedelta(days=1)
+    params = {"user_id": user_id, "since": since, "until": until}
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    for i in range(runs + 1):
+        started = time.perf_counter()
+        old = conn.execute(OLD["count_user_events_by_day"], params).fetchall()
+        took_old = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        new = new_call("count_user_events_by_day", conn, user_id, since, until)
+        took_new = (time.perf_counter() - started) * 1000
+        if i:  # the first of each warms the caches
+            times["old"].append(took_old)
+            times["new"].append(took_new)
+    assert [(r.name, r.day, r.count) for r in new] == [tuple(r) for r in old]
+    o, n = statistics.median(times["old"]), statistics.median(times["new"])
+    print(f"count_user_events_by_day, warm, {len(new)} rows: old {o:.1f} ms, new {n:.1f} ms")
+    conn.rollback()
+
+
 def hot_share(conn: Conn, count: int) -> None:
     tokens = [
         r[0]
@@ -161,6 +183,7 @@ def main() -> None:
     parser.add_argument("--url", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--heavy", default="f365dd6f-bb00-d263-8748-b2c1460fa0da")
+    parser.add_argument("--reads-only", action="store_true", help="only the warm read")
     args = parser.parse_args()
     heavy = uuid.UUID(args.heavy)
     with psycopg.connect(args.url) as conn:
@@ -172,7 +195,11 @@ def main() -> None:
         assert row is not None
         for label, user in (("heavy", heavy), ("typical", row[0])):
             print(f"\n{label} user {user}, median of {args.runs}:")
-            measure(conn, user, args.runs)
+            if not args.reads_only:
+                measure(conn, user, args.runs)
+            warm_read(conn, user, max(args.runs, 7))
+        if args.reads_only:
+            return
         print("\nHOT updates of 200 calls each:")
         hot_share(conn, 200)
 
