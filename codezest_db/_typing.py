@@ -130,7 +130,30 @@ class ActivityQueries(Protocol):
         until: datetime.date,
     ) -> list[models.EventCountRow]:
         """How many events of each name one user had per UTC day, for the days since ..
-        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        until - 1 (dates), ordered by day, then name. Read from the per-user rollup
+        activity.user_event_counts for the events roll_up_user_events has taken
+        (those before its rolled_before), and from the user's events for the rest.
+        """
+
+    def roll_up_user_events(
+        self,
+        conn: psycopg.Connection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: add the next batch_size events that occurred before before (a
+        timestamp: now less an hour, say) to the per-user rollup that
+        count_user_events_by_day reads, and fold as many of the rollup's deltas
+        (events that arrived late, were deleted or changed). A batch takes every
+        event up to the batch_size-th one's time, so it overshoots only by the
+        events that share that time; the fold likewise by the rest of its last
+        (user, day, name). Returns how many events and deltas it took; call it
+        until it returns 0. It returns 0 too when ingesting transactions held the
+        rollup's lock for half a second: call again at the next run. Call it
+        without conn (or commit soon): ingest waits for it while it holds the lock.
+        batch_size defaults to 2,000 and may be at most 100,000.
         """
 
     def compact_event_counts(
@@ -142,8 +165,11 @@ class ActivityQueries(Protocol):
         batch_size: int | None = None,
     ) -> int:
         """Job: fold the per-statement deltas of count_events_by_day's rollup into one
-        row per day and name, for up to batch_size days before before (a date: pass
-        today). Returns how many days were compacted; call it until it returns 0.
+        row per day and name, for the days before before (a date: pass today),
+        batch_size deltas (default 10,000) per call in (day, name) order: every
+        delta up to the batch_size-th one's (day, name), so a batch overshoots only
+        by the rest of that one key's deltas. Returns how many deltas were folded;
+        call it until it returns 0.
         """
 
     def create_event_partitions(
@@ -286,7 +312,30 @@ class AsyncActivityQueries(Protocol):
         until: datetime.date,
     ) -> list[models.EventCountRow]:
         """How many events of each name one user had per UTC day, for the days since ..
-        until - 1 (dates), ordered by day, then name (index-only on the user's events).
+        until - 1 (dates), ordered by day, then name. Read from the per-user rollup
+        activity.user_event_counts for the events roll_up_user_events has taken
+        (those before its rolled_before), and from the user's events for the rest.
+        """
+
+    async def roll_up_user_events(
+        self,
+        conn: psycopg.AsyncConnection[Any] | None = None,
+        /,
+        *,
+        before: datetime.datetime,
+        batch_size: int | None = None,
+    ) -> int:
+        """Job: add the next batch_size events that occurred before before (a
+        timestamp: now less an hour, say) to the per-user rollup that
+        count_user_events_by_day reads, and fold as many of the rollup's deltas
+        (events that arrived late, were deleted or changed). A batch takes every
+        event up to the batch_size-th one's time, so it overshoots only by the
+        events that share that time; the fold likewise by the rest of its last
+        (user, day, name). Returns how many events and deltas it took; call it
+        until it returns 0. It returns 0 too when ingesting transactions held the
+        rollup's lock for half a second: call again at the next run. Call it
+        without conn (or commit soon): ingest waits for it while it holds the lock.
+        batch_size defaults to 2,000 and may be at most 100,000.
         """
 
     async def compact_event_counts(
@@ -298,8 +347,11 @@ class AsyncActivityQueries(Protocol):
         batch_size: int | None = None,
     ) -> int:
         """Job: fold the per-statement deltas of count_events_by_day's rollup into one
-        row per day and name, for up to batch_size days before before (a date: pass
-        today). Returns how many days were compacted; call it until it returns 0.
+        row per day and name, for the days before before (a date: pass today),
+        batch_size deltas (default 10,000) per call in (day, name) order: every
+        delta up to the batch_size-th one's (day, name), so a batch overshoots only
+        by the rest of that one key's deltas. Returns how many deltas were folded;
+        call it until it returns 0.
         """
 
     async def create_event_partitions(
@@ -443,7 +495,10 @@ class AuthQueries(Protocol):
         id: uuid.UUID,
         password_hash: str | None,
     ) -> int:
-        """Store a new password hash and revoke every session of the user, in one statement."""
+        """Store a new password hash and revoke every session of the user, in one
+        statement that writes two rows (the user's and its revocation mark),
+        however many sessions the user has.
+        """
 
     def record_login(
         self,
@@ -462,7 +517,8 @@ class AuthQueries(Protocol):
         id: uuid.UUID,
     ) -> int:
         """Close an account: mark it deleted and revoke its sessions, in one
-        statement. Returns 1, or 0 when it was already deleted or never existed.
+        statement that writes two rows (the user's and its revocation mark).
+        Returns 1, or 0 when it was already deleted or never existed.
         """
 
     def upsert_user_profile(
@@ -546,7 +602,10 @@ class AuthQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Sign a user out everywhere; returns how many sessions were revoked."""
+        """Sign a user out everywhere; returns how many sessions were revoked (those
+        not revoked before, expired ones included). One statement that writes the
+        user's revocation mark, not every session: its cost is counting them.
+        """
 
     def create_password_reset(
         self,
@@ -627,7 +686,8 @@ class AuthQueries(Protocol):
         reset and verification tokens that expired or were used, oldest first and
         about batch_size (default 10,000) of each per call (every one up to the
         batch_size-th oldest's time). Returns how many rows went; call it until it
-        returns 0.
+        returns 0. A session revoked by its user's mark (revoke_user_sessions) goes
+        when it expires.
         """
 
 
@@ -718,7 +778,10 @@ class AsyncAuthQueries(Protocol):
         id: uuid.UUID,
         password_hash: str | None,
     ) -> int:
-        """Store a new password hash and revoke every session of the user, in one statement."""
+        """Store a new password hash and revoke every session of the user, in one
+        statement that writes two rows (the user's and its revocation mark),
+        however many sessions the user has.
+        """
 
     async def record_login(
         self,
@@ -737,7 +800,8 @@ class AsyncAuthQueries(Protocol):
         id: uuid.UUID,
     ) -> int:
         """Close an account: mark it deleted and revoke its sessions, in one
-        statement. Returns 1, or 0 when it was already deleted or never existed.
+        statement that writes two rows (the user's and its revocation mark).
+        Returns 1, or 0 when it was already deleted or never existed.
         """
 
     async def upsert_user_profile(
@@ -821,7 +885,10 @@ class AsyncAuthQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Sign a user out everywhere; returns how many sessions were revoked."""
+        """Sign a user out everywhere; returns how many sessions were revoked (those
+        not revoked before, expired ones included). One statement that writes the
+        user's revocation mark, not every session: its cost is counting them.
+        """
 
     async def create_password_reset(
         self,
@@ -902,7 +969,8 @@ class AsyncAuthQueries(Protocol):
         reset and verification tokens that expired or were used, oldest first and
         about batch_size (default 10,000) of each per call (every one up to the
         batch_size-th oldest's time). Returns how many rows went; call it until it
-        returns 0.
+        returns 0. A session revoked by its user's mark (revoke_user_sessions) goes
+        when it expires.
         """
 
 
@@ -2440,7 +2508,10 @@ class NotificationsQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Mark every unread notification of a user read; returns how many."""
+        """Mark every unread notification of a user read; returns how many. One
+        statement that writes the user's read mark, not every notification: its
+        cost is counting them (an index-only count of the unread index).
+        """
 
     def delete_notification(
         self,
@@ -2679,7 +2750,10 @@ class AsyncNotificationsQueries(Protocol):
         *,
         user_id: uuid.UUID,
     ) -> int:
-        """Mark every unread notification of a user read; returns how many."""
+        """Mark every unread notification of a user read; returns how many. One
+        statement that writes the user's read mark, not every notification: its
+        cost is counting them (an index-only count of the unread index).
+        """
 
     async def delete_notification(
         self,

@@ -322,6 +322,13 @@ begin
   select (occurred_at at time zone 'UTC')::date, name, -count(*)
     from old_events
    group by 1, 2;
+  perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
+  insert into activity.user_event_counts (user_id, day, name, count)
+  select user_id, (occurred_at at time zone 'UTC')::date, name, -count(*)
+    from old_events
+   where user_id is not null
+     and occurred_at < (select rolled_before from activity.user_event_rollup)
+   group by 1, 2, 3;
   return null;
 end
 $$;
@@ -339,6 +346,13 @@ begin
   select (occurred_at at time zone 'UTC')::date, name, count(*)
     from new_events
    group by 1, 2;
+  perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
+  insert into activity.user_event_counts (user_id, day, name, count)
+  select user_id, (occurred_at at time zone 'UTC')::date, name, count(*)
+    from new_events
+   where user_id is not null
+     and occurred_at < (select rolled_before from activity.user_event_rollup)
+   group by 1, 2, 3;
   return null;
 end
 $$;
@@ -359,6 +373,19 @@ begin
           select (occurred_at at time zone 'UTC')::date, name, 1 from new_events) as changes
    group by 1, 2
   having sum(n) <> 0;
+  perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
+  insert into activity.user_event_counts (user_id, day, name, count)
+  select user_id, day, name, sum(n)
+    from (select user_id, (occurred_at at time zone 'UTC')::date as day, name, -1 as n
+            from old_events
+           where occurred_at < (select rolled_before from activity.user_event_rollup)
+          union all
+          select user_id, (occurred_at at time zone 'UTC')::date, name, 1
+            from new_events
+           where occurred_at < (select rolled_before from activity.user_event_rollup)) as changes
+   where user_id is not null
+   group by 1, 2, 3
+  having sum(n) <> 0;
   return null;
 end
 $$;
@@ -377,6 +404,7 @@ declare
   lo timestamptz;
   hi timestamptz;
   part text;
+  rollup text;
 begin
   if months is null or months < 0 or months > 120 then
     raise exception 'months must be between 0 and 120, got %', months using errcode = '22023';
@@ -385,6 +413,16 @@ begin
     lo := (date_trunc('month', first_month) + make_interval(months => i))::timestamp at time zone 'UTC';
     hi := (date_trunc('month', first_month) + make_interval(months => i + 1))::timestamp at time zone 'UTC';
     part := 'analytics_events_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
+    rollup := 'user_event_counts_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
+    if to_regclass('activity.' || rollup) is null then
+      execute format('create table activity.%I (like activity.user_event_counts including defaults including constraints)', rollup);
+      execute format(
+        'with moved as (delete from activity.user_event_counts_default where day >= $1 and day < $2 returning *)'
+        ' insert into activity.%I select * from moved', rollup)
+        using (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date;
+      execute format('alter table activity.user_event_counts attach partition activity.%I for values from (%L) to (%L)',
+                     rollup, (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date);
+    end if;
     continue when to_regclass('activity.' || part) is not null;
     -- Rows of that month that landed in the default partition move to the new one.
     execute format('create table activity.%I (like activity.analytics_events including defaults including constraints)', part);
@@ -420,19 +458,21 @@ declare
   part record;
 begin
   for part in
-    select c.oid::regclass as rel, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
+    select c.oid::regclass as rel, c.relname, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
       from pg_inherits i
       join pg_class c on c.oid = i.inhrelid
      cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
                                      'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
      where i.inhparent = 'activity.analytics_events'::regclass
-     order by 2
+       and b is not null  -- not the default partition
+     order by 3
   loop
     exit when part.upper_bound > before;
-    -- The rollup counts stored events: forget the dropped days' counts too.
+    -- The rollups count stored events: forget the dropped days' counts too.
     delete from activity.event_counts
      where day >= (part.lower_bound at time zone 'UTC')::date
        and day < (part.upper_bound at time zone 'UTC')::date;
+    execute format('drop table if exists activity.%I', replace(part.relname, 'analytics_events_', 'user_event_counts_'));
     execute format('drop table %s', part.rel);
     dropped := dropped + 1;
   end loop;
@@ -446,6 +486,107 @@ $$;
 --
 
 COMMENT ON FUNCTION activity.drop_event_partitions(before timestamp with time zone) IS 'Retention: drop every monthly partition of analytics_events that ends at or before before; returns how many were dropped.';
+
+
+--
+-- Name: roll_up_user_events(timestamp with time zone, integer); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.roll_up_user_events(before timestamp with time zone, batch_size integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+  lo timestamptz;
+  hi timestamptz;
+  deltas bigint;
+  events bigint;
+begin
+  if batch_size is null or batch_size < 1 or batch_size > 100000 then
+    raise exception 'batch_size must be between 1 and 100000, got %', batch_size using errcode = '22023';
+  end if;
+  if before is null then
+    raise exception 'before must not be null' using errcode = '22004';
+  end if;
+  for attempt in 1 .. 50 loop
+    exit when pg_try_advisory_xact_lock(activity.user_event_rollup_lock());
+    if attempt = 50 then
+      return 0;
+    end if;
+    perform pg_sleep(0.01);
+  end loop;
+  -- Each statement below takes its snapshot after the lock: every transaction
+  -- whose trigger read the old rolled_before has committed by now.
+  with last as (
+    select user_id, day, name
+      from activity.user_event_counts
+     where not folded
+     order by user_id, day, name
+    offset batch_size - 1
+     limit 1
+  ), gone as (
+    delete from activity.user_event_counts c
+     where not c.folded
+       and (not exists (select from last) or (c.user_id, c.day, c.name) <= (select l.user_id, l.day, l.name from last l))
+    returning c.user_id, c.day, c.name, c.count
+  ), summed as (
+    insert into activity.user_event_counts as t (user_id, day, name, count, folded)
+    select user_id, day, name, sum(count), true
+      from gone
+     group by 1, 2, 3
+        on conflict (user_id, day, name) where folded do update
+       set count = t.count + excluded.count
+  )
+  select count(*) into deltas from gone;
+
+  select rolled_before into lo from activity.user_event_rollup for update;
+  select occurred_at + interval '1 microsecond' into hi
+    from activity.analytics_events
+   where occurred_at >= lo
+     and occurred_at < before
+   order by occurred_at
+  offset batch_size - 1
+   limit 1;
+  hi := least(coalesce(hi, before), before);
+  if hi <= lo then
+    return deltas;
+  end if;
+  with batch as (
+    select user_id, (occurred_at at time zone 'UTC')::date as day, name, count(*) as n
+      from activity.analytics_events
+     where occurred_at >= lo
+       and occurred_at < hi
+     group by 1, 2, 3
+  ), added as (
+    insert into activity.user_event_counts as t (user_id, day, name, count, folded)
+    select user_id, day, name, n, true
+      from batch
+     where user_id is not null
+        on conflict (user_id, day, name) where folded do update
+       set count = t.count + excluded.count
+  )
+  select coalesce(sum(n), 0) into events from batch;
+  update activity.user_event_rollup set rolled_before = hi;
+  return deltas + events;
+end
+$$;
+
+
+--
+-- Name: FUNCTION roll_up_user_events(before timestamp with time zone, batch_size integer); Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON FUNCTION activity.roll_up_user_events(before timestamp with time zone, batch_size integer) IS 'Job: fold a batch of user_event_counts deltas and add the next batch of events before before to the per-user rollup; returns how many deltas and events it took.';
+
+
+--
+-- Name: user_event_rollup_lock(); Type: FUNCTION; Schema: activity; Owner: -
+--
+
+CREATE FUNCTION activity.user_event_rollup_lock() RETURNS bigint
+    LANGUAGE sql IMMUTABLE
+    AS $$ select 7232021174036 $$;
 
 
 --
@@ -664,7 +805,8 @@ CREATE TABLE activity.event_counts (
     day date NOT NULL,
     name text NOT NULL,
     count bigint NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    folded boolean DEFAULT false NOT NULL
 );
 
 
@@ -687,6 +829,13 @@ COMMENT ON COLUMN activity.event_counts.day IS 'The UTC day of occurred_at.';
 --
 
 COMMENT ON COLUMN activity.event_counts.count IS 'Events added (or, negative, deleted) for that day and name by one statement, or the sum after compaction.';
+
+
+--
+-- Name: COLUMN event_counts.folded; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.event_counts.folded IS 'true: a row compact_event_counts wrote (the sum of the deltas it folded); false: a delta written by a trigger.';
 
 
 --
@@ -747,6 +896,99 @@ COMMENT ON COLUMN activity.user_activities.entity_id IS 'Id of the thing acted o
 --
 
 COMMENT ON COLUMN activity.user_activities.metadata IS 'Extra details of the action (JSON object).';
+
+
+--
+-- Name: user_event_counts; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_event_counts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    day date NOT NULL,
+    name text NOT NULL,
+    count bigint NOT NULL,
+    folded boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+)
+PARTITION BY RANGE (day);
+
+
+--
+-- Name: TABLE user_event_counts; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.user_event_counts IS 'Per-user rollup of analytics_events before user_event_rollup.rolled_before: events per user, UTC day and name, as one folded row per key plus deltas; summed by count_user_events_by_day. Partitioned by month of day like analytics_events.';
+
+
+--
+-- Name: COLUMN user_event_counts.folded; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.user_event_counts.folded IS 'true: the one row per key that roll_up_user_events writes and folds deltas into; false: a delta written by a trigger.';
+
+
+--
+-- Name: user_event_counts_default; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_event_counts_default (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT user_event_counts_id_not_null NOT NULL,
+    user_id uuid CONSTRAINT user_event_counts_user_id_not_null NOT NULL,
+    day date CONSTRAINT user_event_counts_day_not_null NOT NULL,
+    name text CONSTRAINT user_event_counts_name_not_null NOT NULL,
+    count bigint CONSTRAINT user_event_counts_count_not_null NOT NULL,
+    folded boolean DEFAULT false CONSTRAINT user_event_counts_folded_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT user_event_counts_created_at_not_null NOT NULL
+);
+
+
+--
+-- Name: user_event_counts_p2026_12; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_event_counts_p2026_12 (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT user_event_counts_id_not_null NOT NULL,
+    user_id uuid CONSTRAINT user_event_counts_user_id_not_null NOT NULL,
+    day date CONSTRAINT user_event_counts_day_not_null NOT NULL,
+    name text CONSTRAINT user_event_counts_name_not_null NOT NULL,
+    count bigint CONSTRAINT user_event_counts_count_not_null NOT NULL,
+    folded boolean DEFAULT false CONSTRAINT user_event_counts_folded_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT user_event_counts_created_at_not_null NOT NULL
+);
+
+
+--
+-- Name: user_event_counts_p2027_01; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_event_counts_p2027_01 (
+    id uuid DEFAULT gen_random_uuid() CONSTRAINT user_event_counts_id_not_null NOT NULL,
+    user_id uuid CONSTRAINT user_event_counts_user_id_not_null NOT NULL,
+    day date CONSTRAINT user_event_counts_day_not_null NOT NULL,
+    name text CONSTRAINT user_event_counts_name_not_null NOT NULL,
+    count bigint CONSTRAINT user_event_counts_count_not_null NOT NULL,
+    folded boolean DEFAULT false CONSTRAINT user_event_counts_folded_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT user_event_counts_created_at_not_null NOT NULL
+);
+
+
+--
+-- Name: user_event_rollup; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.user_event_rollup (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    rolled_before timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE user_event_rollup; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.user_event_rollup IS 'One row: activity.user_event_counts counts every event that occurred before rolled_before (roll_up_user_events advances it).';
 
 
 --
@@ -870,6 +1112,33 @@ COMMENT ON COLUMN auth.password_resets.used_at IS 'When the token was consumed; 
 
 
 --
+-- Name: session_revocations; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.session_revocations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    revoked_before timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE session_revocations; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.session_revocations IS 'Per-user sign-out-everywhere mark: every session of the user created before revoked_before is revoked, whatever its revoked_at (revoke_user_sessions, soft_delete_user, update_password_hash).';
+
+
+--
+-- Name: COLUMN session_revocations.revoked_before; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON COLUMN auth.session_revocations.revoked_before IS 'Sessions created strictly before this time are revoked; it only moves forward.';
+
+
+--
 -- Name: sessions; Type: TABLE; Schema: auth; Owner: -
 --
 
@@ -885,7 +1154,8 @@ CREATE TABLE auth.sessions (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT sessions_token_hash_check CHECK ((token_hash <> ''::text))
-);
+)
+WITH (fillfactor='90');
 
 
 --
@@ -969,7 +1239,8 @@ CREATE TABLE auth.users (
     CONSTRAINT users_email_check CHECK (((char_length(email) <= 254) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text))),
     CONSTRAINT users_name_check CHECK ((char_length(name) <= 200)),
     CONSTRAINT users_password_hash_check CHECK ((password_hash <> ''::text))
-);
+)
+WITH (fillfactor='90');
 
 
 --
@@ -1889,6 +2160,40 @@ COMMENT ON COLUMN notifications.notification_preferences.type IS 'Notification t
 
 
 --
+-- Name: notification_read_marks; Type: TABLE; Schema: notifications; Owner: -
+--
+
+CREATE TABLE notifications.notification_read_marks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    read_before timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE notification_read_marks; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON TABLE notifications.notification_read_marks IS 'Per-user mark-all-read mark: every notification of the user created before read_before is read, whatever its read_at (mark_all_read).';
+
+
+--
+-- Name: COLUMN notification_read_marks.user_id; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notification_read_marks.user_id IS 'auth.users.id (no foreign key: another service''s schema).';
+
+
+--
+-- Name: COLUMN notification_read_marks.read_before; Type: COMMENT; Schema: notifications; Owner: -
+--
+
+COMMENT ON COLUMN notifications.notification_read_marks.read_before IS 'Notifications created strictly before this time are read; it only moves forward.';
+
+
+--
 -- Name: notifications; Type: TABLE; Schema: notifications; Owner: -
 --
 
@@ -2318,6 +2623,27 @@ ALTER TABLE ONLY activity.analytics_events ATTACH PARTITION activity.analytics_e
 
 
 --
+-- Name: user_event_counts_default; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts ATTACH PARTITION activity.user_event_counts_default DEFAULT;
+
+
+--
+-- Name: user_event_counts_p2026_12; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts ATTACH PARTITION activity.user_event_counts_p2026_12 FOR VALUES FROM ('2026-12-01') TO ('2027-01-01');
+
+
+--
+-- Name: user_event_counts_p2027_01; Type: TABLE ATTACH; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts ATTACH PARTITION activity.user_event_counts_p2027_01 FOR VALUES FROM ('2027-01-01') TO ('2027-02-01');
+
+
+--
 -- Name: analytics_events analytics_events_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
 --
 
@@ -2366,6 +2692,46 @@ ALTER TABLE ONLY activity.user_activities
 
 
 --
+-- Name: user_event_counts user_event_counts_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts
+    ADD CONSTRAINT user_event_counts_pkey PRIMARY KEY (id, day);
+
+
+--
+-- Name: user_event_counts_default user_event_counts_default_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts_default
+    ADD CONSTRAINT user_event_counts_default_pkey PRIMARY KEY (id, day);
+
+
+--
+-- Name: user_event_counts_p2026_12 user_event_counts_p2026_12_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts_p2026_12
+    ADD CONSTRAINT user_event_counts_p2026_12_pkey PRIMARY KEY (id, day);
+
+
+--
+-- Name: user_event_counts_p2027_01 user_event_counts_p2027_01_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_counts_p2027_01
+    ADD CONSTRAINT user_event_counts_p2027_01_pkey PRIMARY KEY (id, day);
+
+
+--
+-- Name: user_event_rollup user_event_rollup_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.user_event_rollup
+    ADD CONSTRAINT user_event_rollup_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: email_verifications email_verifications_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
 --
 
@@ -2411,6 +2777,22 @@ ALTER TABLE ONLY auth.password_resets
 
 ALTER TABLE ONLY auth.password_resets
     ADD CONSTRAINT password_resets_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: session_revocations session_revocations_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.session_revocations
+    ADD CONSTRAINT session_revocations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: session_revocations session_revocations_user_id_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.session_revocations
+    ADD CONSTRAINT session_revocations_user_id_key UNIQUE (user_id);
 
 
 --
@@ -2646,6 +3028,22 @@ ALTER TABLE ONLY notifications.notification_preferences
 
 
 --
+-- Name: notification_read_marks notification_read_marks_pkey; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.notification_read_marks
+    ADD CONSTRAINT notification_read_marks_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: notification_read_marks notification_read_marks_user_id_key; Type: CONSTRAINT; Schema: notifications; Owner: -
+--
+
+ALTER TABLE ONLY notifications.notification_read_marks
+    ADD CONSTRAINT notification_read_marks_user_id_key UNIQUE (user_id);
+
+
+--
 -- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: notifications; Owner: -
 --
 
@@ -2831,6 +3229,69 @@ CREATE INDEX user_activities_user_id_created_at_id_idx ON activity.user_activiti
 
 
 --
+-- Name: user_event_counts_folded_key; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX user_event_counts_folded_key ON ONLY activity.user_event_counts USING btree (user_id, day, name) INCLUDE (count) WHERE folded;
+
+
+--
+-- Name: user_event_counts_default_user_id_day_name_count_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX user_event_counts_default_user_id_day_name_count_idx ON activity.user_event_counts_default USING btree (user_id, day, name) INCLUDE (count) WHERE folded;
+
+
+--
+-- Name: user_event_counts_deltas_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_event_counts_deltas_idx ON ONLY activity.user_event_counts USING btree (user_id, day, name) WHERE (NOT folded);
+
+
+--
+-- Name: user_event_counts_default_user_id_day_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_event_counts_default_user_id_day_name_idx ON activity.user_event_counts_default USING btree (user_id, day, name) WHERE (NOT folded);
+
+
+--
+-- Name: user_event_counts_p2026_12_user_id_day_name_count_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX user_event_counts_p2026_12_user_id_day_name_count_idx ON activity.user_event_counts_p2026_12 USING btree (user_id, day, name) INCLUDE (count) WHERE folded;
+
+
+--
+-- Name: user_event_counts_p2026_12_user_id_day_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_event_counts_p2026_12_user_id_day_name_idx ON activity.user_event_counts_p2026_12 USING btree (user_id, day, name) WHERE (NOT folded);
+
+
+--
+-- Name: user_event_counts_p2027_01_user_id_day_name_count_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX user_event_counts_p2027_01_user_id_day_name_count_idx ON activity.user_event_counts_p2027_01 USING btree (user_id, day, name) INCLUDE (count) WHERE folded;
+
+
+--
+-- Name: user_event_counts_p2027_01_user_id_day_name_idx; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE INDEX user_event_counts_p2027_01_user_id_day_name_idx ON activity.user_event_counts_p2027_01 USING btree (user_id, day, name) WHERE (NOT folded);
+
+
+--
+-- Name: user_event_rollup_one_row; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX user_event_rollup_one_row ON activity.user_event_rollup USING btree ((true));
+
+
+--
 -- Name: email_verifications_done_at_idx; Type: INDEX; Schema: auth; Owner: -
 --
 
@@ -2870,6 +3331,13 @@ CREATE INDEX password_resets_user_id_idx ON auth.password_resets USING btree (us
 --
 
 CREATE INDEX sessions_done_at_idx ON auth.sessions USING btree (LEAST(expires_at, revoked_at));
+
+
+--
+-- Name: sessions_unrevoked_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX sessions_unrevoked_idx ON auth.sessions USING btree (user_id, created_at) WHERE (revoked_at IS NULL);
 
 
 --
@@ -3241,6 +3709,69 @@ ALTER INDEX activity.analytics_events_user_id_occurred_at_idx ATTACH PARTITION a
 
 
 --
+-- Name: user_event_counts_default_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_pkey ATTACH PARTITION activity.user_event_counts_default_pkey;
+
+
+--
+-- Name: user_event_counts_default_user_id_day_name_count_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_folded_key ATTACH PARTITION activity.user_event_counts_default_user_id_day_name_count_idx;
+
+
+--
+-- Name: user_event_counts_default_user_id_day_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_deltas_idx ATTACH PARTITION activity.user_event_counts_default_user_id_day_name_idx;
+
+
+--
+-- Name: user_event_counts_p2026_12_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_pkey ATTACH PARTITION activity.user_event_counts_p2026_12_pkey;
+
+
+--
+-- Name: user_event_counts_p2026_12_user_id_day_name_count_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_folded_key ATTACH PARTITION activity.user_event_counts_p2026_12_user_id_day_name_count_idx;
+
+
+--
+-- Name: user_event_counts_p2026_12_user_id_day_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_deltas_idx ATTACH PARTITION activity.user_event_counts_p2026_12_user_id_day_name_idx;
+
+
+--
+-- Name: user_event_counts_p2027_01_pkey; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_pkey ATTACH PARTITION activity.user_event_counts_p2027_01_pkey;
+
+
+--
+-- Name: user_event_counts_p2027_01_user_id_day_name_count_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_folded_key ATTACH PARTITION activity.user_event_counts_p2027_01_user_id_day_name_count_idx;
+
+
+--
+-- Name: user_event_counts_p2027_01_user_id_day_name_idx; Type: INDEX ATTACH; Schema: activity; Owner: -
+--
+
+ALTER INDEX activity.user_event_counts_deltas_idx ATTACH PARTITION activity.user_event_counts_p2027_01_user_id_day_name_idx;
+
+
+--
 -- Name: analytics_events_day_name; Type: STATISTICS; Schema: activity; Owner: -
 --
 
@@ -3287,6 +3818,13 @@ CREATE TRIGGER oauth_accounts_set_updated_at BEFORE UPDATE ON auth.oauth_account
 --
 
 CREATE TRIGGER password_resets_set_updated_at BEFORE UPDATE ON auth.password_resets FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
+
+
+--
+-- Name: session_revocations session_revocations_set_updated_at; Type: TRIGGER; Schema: auth; Owner: -
+--
+
+CREATE TRIGGER session_revocations_set_updated_at BEFORE UPDATE ON auth.session_revocations FOR EACH ROW EXECUTE FUNCTION auth.set_updated_at();
 
 
 --
@@ -3430,6 +3968,13 @@ CREATE TRIGGER notification_preferences_set_updated_at BEFORE UPDATE ON notifica
 
 
 --
+-- Name: notification_read_marks notification_read_marks_set_updated_at; Type: TRIGGER; Schema: notifications; Owner: -
+--
+
+CREATE TRIGGER notification_read_marks_set_updated_at BEFORE UPDATE ON notifications.notification_read_marks FOR EACH ROW EXECUTE FUNCTION notifications.set_updated_at();
+
+
+--
 -- Name: notifications notifications_set_updated_at; Type: TRIGGER; Schema: notifications; Owner: -
 --
 
@@ -3486,6 +4031,14 @@ ALTER TABLE ONLY auth.oauth_accounts
 
 ALTER TABLE ONLY auth.password_resets
     ADD CONSTRAINT password_resets_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+
+--
+-- Name: session_revocations session_revocations_user_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.session_revocations
+    ADD CONSTRAINT session_revocations_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 
 --
@@ -3674,4 +4227,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000400'),
     ('20261124000500'),
     ('20261125110000'),
-    ('20261125110100');
+    ('20261125110100'),
+    ('20261202171548'),
+    ('20261202171731'),
+    ('20261202174036');

@@ -63,44 +63,89 @@ having sum(count) <> 0
 -- name: count_user_events_by_day(user_id, since, until)
 -- record_class: EventCountRow
 -- How many events of each name one user had per UTC day, for the days since ..
--- until - 1 (dates), ordered by day, then name (index-only on the user's events).
+-- until - 1 (dates), ordered by day, then name. Read from the per-user rollup
+-- activity.user_event_counts for the events roll_up_user_events has taken
+-- (those before its rolled_before), and from the user's events for the rest.
 -- plan: custom
--- not null: day
-select name, (occurred_at at time zone 'UTC')::date as day, count(*) as count
-  from activity.analytics_events
- where user_id = :user_id
-   and occurred_at >= (:since::date)::timestamp at time zone 'UTC'
-   and occurred_at < (:until::date)::timestamp at time zone 'UTC'
+-- not null: name, day, count
+with counts as (
+  select name, day, count
+    from activity.user_event_counts
+   where user_id = :user_id
+     and folded
+     and day >= :since::date
+     and day < :until::date
+  union all
+  select name, day, count
+    from activity.user_event_counts
+   where user_id = :user_id
+     and not folded
+     and day >= :since::date
+     and day < :until::date
+  union all
+  select name, (occurred_at at time zone 'UTC')::date, count(*)
+    from activity.analytics_events
+   where user_id = :user_id
+     and occurred_at >= greatest((:since::date)::timestamp at time zone 'UTC',
+                                 (select rolled_before from activity.user_event_rollup))
+     and occurred_at < (:until::date)::timestamp at time zone 'UTC'
+   group by 1, 2
+)
+select name, day, sum(count)::bigint as count
+  from counts
  group by day, name
+having sum(count) <> 0
  order by day, name;
+
+-- name: roll_up_user_events(before, batch_size)$
+-- Job: add the next batch_size events that occurred before before (a
+-- timestamp: now less an hour, say) to the per-user rollup that
+-- count_user_events_by_day reads, and fold as many of the rollup's deltas
+-- (events that arrived late, were deleted or changed). A batch takes every
+-- event up to the batch_size-th one's time, so it overshoots only by the
+-- events that share that time; the fold likewise by the rest of its last
+-- (user, day, name). Returns how many events and deltas it took; call it
+-- until it returns 0. It returns 0 too when ingesting transactions held the
+-- rollup's lock for half a second: call again at the next run. Call it
+-- without conn (or commit soon): ingest waits for it while it holds the lock.
+-- batch_size defaults to 2,000 and may be at most 100,000.
+-- optional: batch_size
+-- not null: taken
+select activity.roll_up_user_events(:before::timestamptz, coalesce(:batch_size::integer, 2000)) as taken;
 
 -- name: compact_event_counts(before, batch_size)$
 -- Job: fold the per-statement deltas of count_events_by_day's rollup into one
--- row per day and name, for up to batch_size days before before (a date: pass
--- today). Returns how many days were compacted; call it until it returns 0.
+-- row per day and name, for the days before before (a date: pass today),
+-- batch_size deltas (default 10,000) per call in (day, name) order: every
+-- delta up to the batch_size-th one's (day, name), so a batch overshoots only
+-- by the rest of that one key's deltas. Returns how many deltas were folded;
+-- call it until it returns 0.
 -- not null: count
 -- optional: batch_size
-with days as (
-  select day
+with last as (
+  select day, name
     from activity.event_counts
    where day < :before::date
-   group by day
-  having count(*) > count(distinct name)
-   order by day
-   limit coalesce(:batch_size::integer, 10000)
+     and not folded
+   order by day, name
+  offset coalesce(:batch_size::integer, 10000) - 1
+   limit 1
 ), gone as (
   delete from activity.event_counts c
-   using days
-   where c.day = days.day
-  returning c.day, c.name, c.count
+   where c.day < :before::date
+     and (not exists (select from last) or (c.day, c.name) <= (select l.day, l.name from last l))
+     and (not c.folded
+          or exists (select from activity.event_counts d
+                      where d.day = c.day and d.name = c.name and not d.folded))
+  returning c.day, c.name, c.count, c.folded
 ), summed as (
-  insert into activity.event_counts (day, name, count)
-  select day, name, sum(count)
+  insert into activity.event_counts (day, name, count, folded)
+  select day, name, sum(count), true
     from gone
    group by day, name
   having sum(count) <> 0
 )
-select count(*) from days;
+select count(*) from gone where not folded;
 
 -- name: create_event_partitions(first_month, months)$
 -- Job: create the monthly partitions of analytics_events for months

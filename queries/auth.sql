@@ -1,5 +1,10 @@
 -- Auth: accounts, profiles, sessions, OAuth links and one-time tokens.
 -- Tokens are stored only as hashes: callers hash, then pass token_hash.
+-- Signing a user out everywhere writes one row, the user's mark in
+-- auth.session_revocations: a session created before revoked_before is
+-- revoked whatever its revoked_at, and every read of sessions checks the
+-- mark. Sessions the mark cannot cover (created at or after its time: in the
+-- same transaction) are revoked one by one. See docs/scaling.md.
 
 -- name: create_user(email, password_hash, name, role)^
 -- record_class: User
@@ -67,11 +72,19 @@ update auth.users
 returning id, email, name, role, email_verified_at, last_login_at, created_at, updated_at, deleted_at;
 
 -- name: update_password_hash(id, password_hash)!
--- Store a new password hash and revoke every session of the user, in one statement.
-with revoked as (
+-- Store a new password hash and revoke every session of the user, in one
+-- statement that writes two rows (the user's and its revocation mark),
+-- however many sessions the user has.
+with marked as (
+  insert into auth.session_revocations as r (user_id, revoked_before)
+  select id, now() from auth.users where id = :id
+      on conflict (user_id) do update
+     set revoked_before = greatest(r.revoked_before, excluded.revoked_before)
+), revoked as (
   update auth.sessions
      set revoked_at = now()
    where user_id = :id
+     and created_at >= now()
      and revoked_at is null
 )
 update auth.users
@@ -88,11 +101,18 @@ update auth.users
 
 -- name: soft_delete_user(id)!
 -- Close an account: mark it deleted and revoke its sessions, in one
--- statement. Returns 1, or 0 when it was already deleted or never existed.
-with revoked as (
+-- statement that writes two rows (the user's and its revocation mark).
+-- Returns 1, or 0 when it was already deleted or never existed.
+with marked as (
+  insert into auth.session_revocations as r (user_id, revoked_before)
+  select id, now() from auth.users where id = :id
+      on conflict (user_id) do update
+     set revoked_before = greatest(r.revoked_before, excluded.revoked_before)
+), revoked as (
   update auth.sessions
      set revoked_at = now()
    where user_id = :id
+     and created_at >= now()
      and revoked_at is null
 )
 update auth.users
@@ -133,18 +153,22 @@ select s.id, s.user_id, s.token_hash, s.user_agent, s.ip_address, s.expires_at, 
        s.last_used_at, s.created_at, s.updated_at
   from auth.sessions s
   join auth.users u on u.id = s.user_id
+  left join auth.session_revocations r on r.user_id = s.user_id
  where s.token_hash = :token_hash
    and s.revoked_at is null
    and s.expires_at > now()
-   and u.deleted_at is null;
+   and u.deleted_at is null
+   and s.created_at >= coalesce(r.revoked_before, '-infinity');
 
 -- name: touch_session(token_hash)!
 -- Record that an active session authenticated a request.
-update auth.sessions
+update auth.sessions s
    set last_used_at = now()
  where token_hash = :token_hash
    and revoked_at is null
-   and expires_at > now();
+   and expires_at > now()
+   and not exists (select from auth.session_revocations r
+                    where r.user_id = s.user_id and s.created_at < r.revoked_before);
 
 -- name: list_user_sessions(user_id, limit, after_id)
 -- record_class: Session
@@ -159,6 +183,8 @@ select id, user_id, token_hash, user_agent, ip_address, expires_at, revoked_at, 
  where user_id = :user_id
    and revoked_at is null
    and expires_at > now()
+   and created_at >= coalesce((select r.revoked_before from auth.session_revocations r where r.user_id = :user_id),
+                              '-infinity')
    and (:after_id::uuid is null
         or (created_at, id) < (select k.created_at, k.id from auth.sessions k where k.id = :after_id::uuid))
  order by created_at desc, id desc
@@ -166,17 +192,36 @@ select id, user_id, token_hash, user_agent, ip_address, expires_at, revoked_at, 
 
 -- name: revoke_session(token_hash)!
 -- Sign out one session. Returns 1, or 0 when it was unknown or already revoked.
-update auth.sessions
+update auth.sessions s
    set revoked_at = now()
  where token_hash = :token_hash
-   and revoked_at is null;
+   and revoked_at is null
+   and not exists (select from auth.session_revocations r
+                    where r.user_id = s.user_id and s.created_at < r.revoked_before);
 
--- name: revoke_user_sessions(user_id)!
--- Sign a user out everywhere; returns how many sessions were revoked.
-update auth.sessions
-   set revoked_at = now()
+-- name: revoke_user_sessions(user_id)$
+-- Sign a user out everywhere; returns how many sessions were revoked (those
+-- not revoked before, expired ones included). One statement that writes the
+-- user's revocation mark, not every session: its cost is counting them.
+-- not null: revoked
+with marked as (
+  insert into auth.session_revocations as r (user_id, revoked_before)
+  select id, now() from auth.users where id = :user_id
+      on conflict (user_id) do update
+     set revoked_before = greatest(r.revoked_before, excluded.revoked_before)
+), own as (
+  update auth.sessions
+     set revoked_at = now()
+   where user_id = :user_id
+     and created_at >= now()
+     and revoked_at is null
+)
+select count(*) as revoked
+  from auth.sessions
  where user_id = :user_id
-   and revoked_at is null;
+   and revoked_at is null
+   and created_at >= coalesce((select r.revoked_before from auth.session_revocations r where r.user_id = :user_id),
+                              '-infinity');
 
 -- name: create_password_reset(user_id, token_hash, expires_at)^
 -- record_class: PasswordReset
@@ -249,7 +294,8 @@ select u.id, u.email, u.name, u.role, u.email_verified_at, u.last_login_at, u.cr
 -- reset and verification tokens that expired or were used, oldest first and
 -- about batch_size (default 10,000) of each per call (every one up to the
 -- batch_size-th oldest's time). Returns how many rows went; call it until it
--- returns 0.
+-- returns 0. A session revoked by its user's mark (revoke_user_sessions) goes
+-- when it expires.
 -- optional: batch_size
 -- not null: deleted
 with sessions as (

@@ -4,6 +4,9 @@
 -- null is the channel-wide setting, a type row overrides it, and without any
 -- row a channel is enabled.
 -- Email status: queued, sent (accepted by the provider), delivered, bounced, failed.
+-- Read: read_at is set, or the notification was created before the user's
+-- mark in notifications.notification_read_marks (mark_all_read writes that
+-- one row, not every notification; reads report the mark as its read_at).
 
 -- name: create_notification(user_id, type, title, body)^
 -- record_class: Notification
@@ -30,6 +33,8 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
   from notifications.notifications
  where user_id = :user_id
    and read_at is null
+   and created_at >= coalesce((select m.read_before from notifications.notification_read_marks m where m.user_id = :user_id),
+                              '-infinity')
    and (created_at, id) < (coalesce((select created_at from notifications.notifications where id = :before_id::uuid),
                                     case when :before_id::uuid is null then 'infinity'::timestamptz end),
                            coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
@@ -42,13 +47,16 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
 -- (keyset on before_id).
 -- limit defaults to 100 rows, and may be at most 1000.
 -- optional: limit, before_id
-select id, user_id, type, title, body, data, read_at, created_at, updated_at
-  from notifications.notifications
- where user_id = :user_id
-   and (created_at, id) < (coalesce((select created_at from notifications.notifications where id = :before_id::uuid),
-                                    case when :before_id::uuid is null then 'infinity'::timestamptz end),
-                           coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
- order by created_at desc, id desc
+select n.id, n.user_id, n.type, n.title, n.body, n.data,
+       coalesce(n.read_at, case when n.created_at < m.read_before then m.read_before end) as read_at,
+       n.created_at, n.updated_at
+  from notifications.notifications n
+  left join notifications.notification_read_marks m on m.user_id = :user_id
+ where n.user_id = :user_id
+   and (n.created_at, n.id) < (coalesce((select k.created_at from notifications.notifications k where k.id = :before_id::uuid),
+                                        case when :before_id::uuid is null then 'infinity'::timestamptz end),
+                               coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+ order by n.created_at desc, n.id desc
  limit coalesce(:limit::integer, 100);
 
 -- name: count_unread_notifications(user_id)$
@@ -56,7 +64,9 @@ select id, user_id, type, title, body, data, read_at, created_at, updated_at
 select count(*)
   from notifications.notifications
  where user_id = :user_id
-   and read_at is null;
+   and read_at is null
+   and created_at >= coalesce((select m.read_before from notifications.notification_read_marks m where m.user_id = :user_id),
+                              '-infinity');
 
 -- name: mark_notification_read(user_id, id)!
 -- Mark one of the user's notifications read. Returns 1, or 0 when it was read
@@ -66,14 +76,33 @@ update notifications.notifications
    set read_at = now()
  where id = :id
    and user_id = :user_id
-   and read_at is null;
+   and read_at is null
+   and created_at >= coalesce((select m.read_before from notifications.notification_read_marks m where m.user_id = :user_id),
+                              '-infinity');
 
--- name: mark_all_read(user_id)!
--- Mark every unread notification of a user read; returns how many.
-update notifications.notifications
-   set read_at = now()
+-- name: mark_all_read(user_id)$
+-- Mark every unread notification of a user read; returns how many. One
+-- statement that writes the user's read mark, not every notification: its
+-- cost is counting them (an index-only count of the unread index).
+-- not null: marked
+with marked as (
+  insert into notifications.notification_read_marks as m (user_id, read_before)
+  values (:user_id, now())
+      on conflict (user_id) do update
+     set read_before = greatest(m.read_before, excluded.read_before)
+), own as (
+  update notifications.notifications
+     set read_at = now()
+   where user_id = :user_id
+     and created_at >= now()
+     and read_at is null
+)
+select count(*) as marked
+  from notifications.notifications
  where user_id = :user_id
-   and read_at is null;
+   and read_at is null
+   and created_at >= coalesce((select m.read_before from notifications.notification_read_marks m where m.user_id = :user_id),
+                              '-infinity');
 
 -- name: delete_notification(user_id, id)!
 -- Dismiss one of the user's notifications. Returns 1, or 0 when it is not the user's.

@@ -25,7 +25,14 @@ from codezest_db import enums, migrate, models
 
 SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
 # One migration per schema, in order; then changes to them (issue 13: scale).
-VERSIONS = [*(f"20261124000{n}00" for n in range(1, 6)), "20261125110000", "20261125110100"]
+VERSIONS = [
+    *(f"20261124000{n}00" for n in range(1, 6)),
+    "20261125110000",
+    "20261125110100",
+    "20261202171548",
+    "20261202171731",
+    "20261202174036",
+]
 SCHEMA_MADE_BY = dict(zip(VERSIONS, SCHEMAS, strict=False))  # version -> the schema it creates
 
 TABLES: dict[type[BaseModel], str] = {
@@ -67,9 +74,18 @@ PARTIAL: dict[type[BaseModel], str] = {
 }
 APPEND_ONLY = {"activity.user_activities", "activity.analytics_events"}
 # Tables of ours that no service reads as rows: kept by the database itself.
-INTERNAL = {"activity.event_counts"}  # the count_events_by_day rollup, kept by triggers
+INTERNAL = {
+    "activity.event_counts",  # the count_events_by_day rollup, kept by triggers
+    "auth.session_revocations",  # per-user "sessions before this are revoked" marks
+    "notifications.notification_read_marks",  # per-user "notifications before this are read"
+    "activity.user_event_counts",  # the count_user_events_by_day rollup
+    "activity.user_event_rollup",  # its one row: how far the rollup has counted
+}
 # Primary keys other than (id): a partitioned table's key must hold its partition key.
-KEYS = {"activity.analytics_events": ["id", "occurred_at"]}
+KEYS = {
+    "activity.analytics_events": ["id", "occurred_at"],
+    "activity.user_event_counts": ["id", "day"],
+}
 ROLLUP_TRIGGERS = ["count_inserted_events", "count_deleted_events", "count_updated_events"]
 
 ENUMS = {

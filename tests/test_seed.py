@@ -74,7 +74,9 @@ def test_cli_fills_all_30_tables(
             " (select inhrelid from pg_inherits)"
         ).fetchall()
         assert _count(conn, "activity.event_counts") > 0
-    assert sorted(r[0] for r in listed) == sorted([*TABLES, "activity.event_counts"])
+    marks = ["auth.session_revocations", "notifications.notification_read_marks"]
+    marks += ["activity.user_event_counts", "activity.user_event_rollup"]
+    assert sorted(r[0] for r in listed) == sorted([*TABLES, "activity.event_counts", *marks])
 
 
 def test_same_seed_same_rows_other_seed_other_rows(fresh_database: Callable[[], str]) -> None:

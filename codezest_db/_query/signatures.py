@@ -36,6 +36,10 @@ PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "since": ("date", False),
         "until": ("date", False),
     },
+    "activity.roll_up_user_events": {
+        "before": ("timestamptz", False),
+        "batch_size": ("int4", True),
+    },
     "activity.compact_event_counts": {
         "before": ("date", False),
         "batch_size": ("int4", True),

@@ -67,10 +67,20 @@ def _progress(console: Console | None) -> Progress:
     )
 
 
+# Truncated with the tables: the per-user marks, and the per-user rollup of the
+# events (its one-row state stays: the rollup's time is still right for no events).
+_MARKS = (
+    "auth.session_revocations",
+    "notifications.notification_read_marks",
+    "activity.user_event_counts",
+)
+
+
 def _make_room(conn: psycopg.Connection[Any], truncate: bool) -> None:
     names = [sql.Identifier(*table.split(".")) for table in TABLES]
     if truncate:
-        conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join(names)))
+        marks = [sql.Identifier(*t.split(".")) for t in _MARKS]
+        conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join([*names, *marks])))
         return
     probe = sql.SQL(" union all ").join(
         sql.SQL("(select {} from {} limit 1)").format(sql.Literal(t), n)
