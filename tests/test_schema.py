@@ -24,8 +24,14 @@ from pydantic import AwareDatetime, BaseModel
 from codezest_db import enums, migrate, models
 
 SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
-# One migration per schema, in order; then changes to them (issue 13: scale).
-VERSIONS = [*(f"20261124000{n}00" for n in range(1, 6)), "20261125110000", "20261125110100"]
+# One migration per schema, in order; then changes to them (issue 13: scale;
+# issue 19: the codezest helper schema for online changes).
+VERSIONS = [
+    *(f"20261124000{n}00" for n in range(1, 6)),
+    "20261125110000",
+    "20261125110100",
+    "20261202171421",
+]
 SCHEMA_MADE_BY = dict(zip(VERSIONS, SCHEMAS, strict=False))  # version -> the schema it creates
 
 TABLES: dict[type[BaseModel], str] = {
