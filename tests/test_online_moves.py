@@ -333,3 +333,22 @@ def test_finish_refuses_a_move_whose_rows_are_not_copied(db: str) -> None:
         conn.execute("call codezest.copy_table_rows('public.t')")
         conn.execute("select codezest.finish_table_move('public.t')")
         assert conn.execute("select count(*) from public.t_old").fetchone() == (0,)
+
+
+def test_a_copy_that_stopped_resumes_after_its_last_batch(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("create table public.t (id int primary key, v text)")
+        conn.execute("insert into public.t select g, 'x' from generate_series(1, 5000) g")
+        conn.execute("create table public.t_new (id bigint primary key, v text)")
+        conn.execute("select codezest.start_table_move('public.t', 'public.t_new')")
+        conn.execute("set statement_timeout = '300ms'")  # a migrate killed part way
+        with pytest.raises(pg_errors.QueryCanceled):
+            conn.execute("call codezest.copy_table_rows('public.t', 100, pause => '20ms')")
+        conn.execute("set statement_timeout = 0")
+        (partial,) = conn.execute("select count(*) from public.t_new").fetchone() or (0,)
+        conn.execute("call codezest.copy_table_rows('public.t', 100)")
+        (copied,) = conn.execute("select copied from codezest.table_moves").fetchone() or (0,)
+        (rows,) = conn.execute("select count(*) from public.t_new").fetchone() or (0,)
+    # The committed batches stayed; the second call went on from there, none copied twice.
+    assert 0 < partial < 5000
+    assert (rows, copied) == (5000, 5000)
