@@ -13,6 +13,8 @@ SQLSTATE table)::
      │                           .statement_may_have_run says if a retry could repeat it
      ├── QueryCanceled           the statement was canceled (57014): conn.cancel(), ...
      │    └── StatementTimeout   ... or statement_timeout ran out
+     ├── LockNotAvailable        a lock was not had within lock_timeout (55P03), e.g. a
+     │                           partition job that gave way to a long reader
      ├── MigrationError          dbmate refused or failed
      ├── SchemaOutOfDate         migrations of this package are not applied; .pending lists them
      ├── QueryError              a query file cannot be loaded
@@ -52,6 +54,7 @@ __all__ = [
     "DatabaseError",
     "InvalidParameters",
     "InvalidValue",
+    "LockNotAvailable",
     "MigrationError",
     "MissingReference",
     "QueryCanceled",
@@ -93,6 +96,14 @@ class QueryCanceled(DatabaseError):
 
 class StatementTimeout(QueryCanceled):
     """The statement ran longer than ``statement_timeout`` and was canceled."""
+
+
+class LockNotAvailable(DatabaseError):
+    """A lock was not had within ``lock_timeout`` (55P03); nothing of the statement stayed.
+
+    The partition jobs raise it after their last attempt, naming who held the
+    lock; try again later.
+    """
 
 
 class MigrationError(DatabaseError):
@@ -141,6 +152,7 @@ for _cls in (
     ConnectionFailed,
     QueryCanceled,
     StatementTimeout,
+    LockNotAvailable,
     MigrationError,
     SchemaOutOfDate,
     QueryError,
@@ -170,6 +182,7 @@ _BY_SQLSTATE: dict[str, type[DatabaseError]] = {
     "57P05": ConnectionFailed,
     "25P03": ConnectionFailed,
     "57014": QueryCanceled,
+    "55P03": LockNotAvailable,
     # A parameter of a type the statement cannot take: datatype mismatch,
     # cannot coerce, no such operator/function for that type.
     "42804": ConstraintViolation,

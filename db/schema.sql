@@ -44,6 +44,20 @@ COMMENT ON SCHEMA auth IS 'Identity: accounts, profiles, sessions, OAuth links a
 
 
 --
+-- Name: codezest; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA codezest;
+
+
+--
+-- Name: SCHEMA codezest; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA codezest IS 'Helpers for online schema changes, called by migrations and the partition jobs (docs/migrations.md, "Moving a big table online"). No service reads or writes it.';
+
+
+--
 -- Name: learning; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -400,11 +414,16 @@ CREATE FUNCTION activity.create_event_partitions(first_month date, months intege
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
-  created integer := 0;
   lo timestamptz;
   hi timestamptz;
   part text;
   rollup text;
+  todo text[] := '{}';
+  los timestamptz[] := '{}';
+  his timestamptz[] := '{}';
+  rtodo text[] := '{}';
+  rlos date[] := '{}';
+  rhis date[] := '{}';
 begin
   if months is null or months < 0 or months > 120 then
     raise exception 'months must be between 0 and 120, got %', months using errcode = '22023';
@@ -416,24 +435,50 @@ begin
     rollup := 'user_event_counts_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
     if to_regclass('activity.' || rollup) is null then
       execute format('create table activity.%I (like activity.user_event_counts including defaults including constraints)', rollup);
+      -- The month's rollup rows leave the default partition under ROW EXCLUSIVE: services go on.
       execute format(
         'with moved as (delete from activity.user_event_counts_default where day >= $1 and day < $2 returning *)'
         ' insert into activity.%I select * from moved', rollup)
         using (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date;
-      execute format('alter table activity.user_event_counts attach partition activity.%I for values from (%L) to (%L)',
-                     rollup, (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date);
+      rtodo := rtodo || rollup;
+      rlos := rlos || (lo at time zone 'UTC')::date;
+      rhis := rhis || (hi at time zone 'UTC')::date;
     end if;
     continue when to_regclass('activity.' || part) is not null;
-    -- Rows of that month that landed in the default partition move to the new one.
     execute format('create table activity.%I (like activity.analytics_events including defaults including constraints)', part);
+    -- The month's rows leave the default partition under ROW EXCLUSIVE: services go on.
     execute format(
       'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
       ' insert into activity.%I select * from moved', part) using lo, hi;
-    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
-                   part, lo, hi);
-    created := created + 1;
+    todo := todo || part;
+    los := los || lo;
+    his := his || hi;
   end loop;
-  return created;
+  if cardinality(todo) + cardinality(rtodo) = 0 then
+    return 0;
+  end if;
+  -- Attaching scans a default partition under ACCESS EXCLUSIVE (readers of the
+  -- parent wait): ask for it briefly, retrying; then move the rows that arrived
+  -- meanwhile and attach.
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass,
+                                     'activity.user_event_counts'::regclass], 'share update exclusive');
+  perform codezest.lock_tables(array['activity.analytics_events_default'::regclass,
+                                     'activity.user_event_counts_default'::regclass], 'access exclusive');
+  for i in 1 .. cardinality(rtodo) loop
+    execute format(
+      'with moved as (delete from activity.user_event_counts_default where day >= $1 and day < $2 returning *)'
+      ' insert into activity.%I select * from moved', rtodo[i]) using rlos[i], rhis[i];
+    execute format('alter table activity.user_event_counts attach partition activity.%I for values from (%L) to (%L)',
+                   rtodo[i], rlos[i], rhis[i]);
+  end loop;
+  for i in 1 .. cardinality(todo) loop
+    execute format(
+      'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
+      ' insert into activity.%I select * from moved', todo[i]) using los[i], his[i];
+    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
+                   todo[i], los[i], his[i]);
+  end loop;
+  return cardinality(todo);
 end
 $_$;
 
@@ -454,29 +499,53 @@ CREATE FUNCTION activity.drop_event_partitions(before timestamp with time zone) 
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
-  dropped integer := 0;
-  part record;
+  rels regclass[];
+  names text[];
+  los timestamptz[];
+  his timestamptz[];
+  rollups regclass[] := '{}';
+  found regclass;
 begin
-  for part in
-    select c.oid::regclass as rel, c.relname, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
-      from pg_inherits i
-      join pg_class c on c.oid = i.inhrelid
-     cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                                     'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
-     where i.inhparent = 'activity.analytics_events'::regclass
-       and b is not null  -- not the default partition
-     order by 3
-  loop
-    exit when part.upper_bound > before;
+  -- The monthly partitions that end at or before before; never the default one
+  -- (no bounds, so upper_bound is null).
+  select coalesce(array_agg(rel order by lower_bound), '{}'), array_agg(relname::text order by lower_bound),
+         array_agg(lower_bound order by lower_bound), array_agg(upper_bound order by lower_bound)
+    into rels, names, los, his
+    from (select c.oid::regclass as rel, c.relname, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
+            from pg_inherits i
+            join pg_class c on c.oid = i.inhrelid
+           cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                           'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
+           where i.inhparent = 'activity.analytics_events'::regclass) as parts
+   where upper_bound <= before;
+  if cardinality(rels) = 0 then
+    return 0;
+  end if;
+  for i in 1 .. cardinality(names) loop
+    found := to_regclass('activity.' || replace(names[i], 'analytics_events_', 'user_event_counts_'));
+    if found is not null then
+      rollups := rollups || found;
+    end if;
+  end loop;
+  -- Dropping a partition takes ACCESS EXCLUSIVE on its parent: every reader and
+  -- writer of the events (and of the rollup) waits for it, so ask briefly, for
+  -- all of them in one request, and retry (55P03 at the end).
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass] || rels
+                               || case when cardinality(rollups) > 0
+                                       then array['activity.user_event_counts'::regclass] || rollups
+                                       else '{}'::regclass[] end,
+                               'access exclusive');
+  for i in 1 .. cardinality(rels) loop
     -- The rollups count stored events: forget the dropped days' counts too.
     delete from activity.event_counts
-     where day >= (part.lower_bound at time zone 'UTC')::date
-       and day < (part.upper_bound at time zone 'UTC')::date;
-    execute format('drop table if exists activity.%I', replace(part.relname, 'analytics_events_', 'user_event_counts_'));
-    execute format('drop table %s', part.rel);
-    dropped := dropped + 1;
+     where day >= (los[i] at time zone 'UTC')::date
+       and day < (his[i] at time zone 'UTC')::date;
+    execute format('drop table %s', rels[i]);
   end loop;
-  return dropped;
+  foreach found in array rollups loop
+    execute format('drop table %s', found);
+  end loop;
+  return cardinality(rels);
 end
 $$;
 
@@ -611,6 +680,313 @@ $$;
 --
 
 COMMENT ON FUNCTION auth.set_updated_at() IS 'Trigger function: keeps updated_at current on every update.';
+
+
+--
+-- Name: copy_changes(); Type: FUNCTION; Schema: codezest; Owner: -
+--
+
+CREATE FUNCTION codezest.copy_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+  target text := tg_argv[0];
+  keys text := tg_argv[1];
+  cols text := tg_argv[2];
+  sets text := tg_argv[3];
+begin
+  if tg_op in ('DELETE', 'UPDATE') then
+    execute format('delete from %s t using old_rows o where (%s) = (%s)', target,
+                   (select string_agg('t.' || k, ', ') from unnest(string_to_array(keys, ',')) as k),
+                   (select string_agg('o.' || k, ', ') from unnest(string_to_array(keys, ',')) as k));
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') then
+    execute format('insert into %s (%s) select %s from new_rows on conflict (%s) do update set %s',
+                   target, cols, cols, keys, sets);
+  end if;
+  return null;
+end
+$$;
+
+
+--
+-- Name: FUNCTION copy_changes(); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON FUNCTION codezest.copy_changes() IS 'Statement trigger of an online table move: applies the statement''s rows to the target (arguments: target, key columns, columns, set list).';
+
+
+--
+-- Name: copy_table_batch(uuid, integer); Type: FUNCTION; Schema: codezest; Owner: -
+--
+
+CREATE FUNCTION codezest.copy_table_batch(move uuid, batch_size integer) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $_$
+declare
+  m codezest.table_moves;
+  keys text;
+  after text := '';
+  n bigint;
+  last jsonb;
+begin
+  select * into m from codezest.table_moves where id = move for update;
+  keys := array_to_string(m.key_columns, ', ');
+  if m.last_key is not null then
+    -- (k1, k2) > ($1->>'k1')::type1, ...): a row comparison the key's index can start from.
+    select format('where (%s) > (%s)', keys,
+                  string_agg(format('($1->>%L)::%s', a.attname, format_type(a.atttypid, a.atttypmod)), ', '
+                             order by k.ord))
+      into after
+      from unnest(m.key_columns) with ordinality as k(name, ord)
+      join pg_attribute a on a.attrelid = m.source and quote_ident(a.attname) = k.name;
+  end if;
+  execute format(
+    'with batch as (select %s from %s %s order by %s limit $2 for key share),'
+    ' copied as (insert into %s (%s) select %s from batch on conflict (%s) do nothing)'
+    ' select count(*), (select to_jsonb(codezest_last) from (select %s from batch order by %s limit 1) codezest_last) from batch',
+    array_to_string(m.columns, ', '), m.source, after, keys,
+    m.target, array_to_string(m.columns, ', '), array_to_string(m.columns, ', '), keys,
+    keys, (select string_agg(k || ' desc', ', ') from unnest(m.key_columns) as k))
+    into n, last using m.last_key, batch_size;
+  update codezest.table_moves
+     set last_key = coalesce(last, last_key), copied = copied + n,
+         copied_at = case when n < batch_size then now() end
+   where id = move;
+  return n;
+end
+$_$;
+
+
+--
+-- Name: FUNCTION copy_table_batch(move uuid, batch_size integer); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON FUNCTION codezest.copy_table_batch(move uuid, batch_size integer) IS 'One batch of codezest.copy_table_rows; returns how many rows it copied.';
+
+
+--
+-- Name: copy_table_rows(regclass, integer, interval); Type: PROCEDURE; Schema: codezest; Owner: -
+--
+
+CREATE PROCEDURE codezest.copy_table_rows(IN source regclass, IN batch_size integer DEFAULT 5000, IN pause interval DEFAULT '00:00:00'::interval)
+    LANGUAGE plpgsql
+    AS $$
+declare
+  move uuid;
+  n bigint;
+begin
+  if batch_size is null or batch_size < 1 then
+    raise exception 'codezest.copy_table_rows: batch_size must be at least 1, got %', batch_size using errcode = '22023';
+  end if;
+  select id into move from codezest.table_moves where table_moves.source = copy_table_rows.source and finished_at is null;
+  if move is null then
+    raise exception 'codezest.copy_table_rows: no move of % started (codezest.start_table_move)', source
+      using errcode = '22023';
+  end if;
+  loop
+    n := codezest.copy_table_batch(move, batch_size);
+    commit;
+    exit when n < batch_size;
+    perform pg_sleep(extract(epoch from pause));
+  end loop;
+end
+$$;
+
+
+--
+-- Name: PROCEDURE copy_table_rows(IN source regclass, IN batch_size integer, IN pause interval); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON PROCEDURE codezest.copy_table_rows(IN source regclass, IN batch_size integer, IN pause interval) IS 'Step 2 of an online move: copy the rows of source into the target in batches of batch_size, one transaction each (run it with CALL outside a transaction block: a transaction:false migration), resuming after the last batch copied.';
+
+
+--
+-- Name: finish_table_move(regclass, text); Type: FUNCTION; Schema: codezest; Owner: -
+--
+
+CREATE FUNCTION codezest.finish_table_move(source regclass, old_name text DEFAULT NULL::text) RETURNS regclass
+    LANGUAGE plpgsql
+    AS $$
+declare
+  m codezest.table_moves;
+  source_name text;
+  target_name text;
+  old text;
+begin
+  select * into m from codezest.table_moves
+   where table_moves.source = finish_table_move.source and finished_at is null for update;
+  if m.id is null then
+    raise exception 'codezest.finish_table_move: no move of % started', source using errcode = '22023';
+  end if;
+  if m.copied_at is null then
+    raise exception 'codezest.finish_table_move: the rows of % are not all copied yet (call codezest.copy_table_rows)',
+      source using errcode = '55000';
+  end if;
+  select c.relname into source_name from pg_class c where c.oid = m.source;
+  select c.relname into target_name from pg_class c where c.oid = m.target;
+  if (select relnamespace from pg_class where oid = m.source) <> (select relnamespace from pg_class where oid = m.target) then
+    raise exception 'codezest.finish_table_move: % and % are in different schemas', m.source, m.target
+      using errcode = '22023';
+  end if;
+  old := coalesce(old_name, source_name || '_old');
+  -- The only lock any service waits for: held from here to the commit, a few milliseconds.
+  perform codezest.lock_tables(array[m.source, m.target], 'access exclusive');
+  execute format('drop trigger codezest_move_insert on %s', m.source);
+  execute format('drop trigger codezest_move_update on %s', m.source);
+  execute format('drop trigger codezest_move_delete on %s', m.source);
+  execute format('alter table %s rename to %I', m.source, old);
+  execute format('alter table %s rename to %I', m.target, source_name);
+  update codezest.table_moves set finished_at = now() where id = m.id;
+  return m.target;
+end
+$$;
+
+
+--
+-- Name: FUNCTION finish_table_move(source regclass, old_name text); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON FUNCTION codezest.finish_table_move(source regclass, old_name text) IS 'Step 3 of an online move: under a short ACCESS EXCLUSIVE lock on both (codezest.lock_tables), stop copying changes, rename source to old_name (default <name>_old) and the target to source''s name. Returns the moved table. Statements after it in the same transaction (triggers, grants, dropping the old table) run under the same lock.';
+
+
+--
+-- Name: lock_tables(regclass[], text, interval, integer, boolean); Type: FUNCTION; Schema: codezest; Owner: -
+--
+
+CREATE FUNCTION codezest.lock_tables(tables regclass[], mode text DEFAULT 'access exclusive'::text, lock_timeout interval DEFAULT NULL::interval, attempts integer DEFAULT NULL::integer, with_partitions boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET lock_timeout TO '1s'
+    AS $$
+declare
+  wait interval := coalesce(lock_timeout,
+                            nullif(current_setting('codezest.lock_timeout', true), '')::interval,
+                            interval '1 second');
+  tries integer := coalesce(attempts,
+                            nullif(current_setting('codezest.lock_attempts', true), '')::integer, 5);
+  names text;
+  holder text;
+  waited text;
+begin
+  if lower(mode) not in ('access share', 'row share', 'row exclusive', 'share update exclusive',
+                         'share', 'share row exclusive', 'exclusive', 'access exclusive') then
+    raise exception 'codezest.lock_tables: % is not a lock mode', mode using errcode = '22023';
+  end if;
+  if wait <= interval '0' or tries < 1 or tries > 100 then
+    raise exception 'codezest.lock_tables: lock_timeout must be above 0 and attempts 1 to 100, got % and %',
+      wait, tries using errcode = '22023';
+  end if;
+  if coalesce(cardinality(tables), 0) = 0 then
+    return;
+  end if;
+  select string_agg(case when with_partitions then '' else 'only ' end || t::text, ', ')
+    into names from unnest(tables) as t;
+  waited := (ceil(extract(epoch from wait) * 1000))::bigint || 'ms';
+  perform set_config('lock_timeout', waited, true);
+  for attempt in 1 .. tries loop
+    begin
+      execute format('lock table %s in %s mode', names, lower(mode));
+      return;
+    exception when lock_not_available then
+      -- The failed request is gone (its subtransaction rolled back): nobody waits on us while we pause.
+      -- The oldest transactions first: a long report, rather than a writer that was passing by.
+      select string_agg(format('pid %s (%s, user %s, %s for %ss: %s)', a.pid,
+                               coalesce(nullif(a.application_name, ''), 'no application_name'),
+                               a.usename, a.state, extract(epoch from now() - a.started)::int,
+                               left(regexp_replace(a.query, '\s+', ' ', 'g'), 60)), '; ' order by a.started)
+        into holder
+        from (select s.pid, s.application_name, s.usename, s.state, s.query,
+                     coalesce(s.xact_start, s.query_start) as started
+                from pg_stat_activity s
+               where s.pid in (select l.pid from pg_locks l
+                                where l.granted and l.pid <> pg_backend_pid() and l.relation = any(tables::oid[]))
+               order by started
+               limit 2) as a;
+      if attempt = tries then
+        raise exception 'gave up after % attempts of % to lock %, held by %',
+          tries, waited, array_to_string(tables::text[], ', '), coalesce(holder, 'a session that has let go since')
+          using errcode = '55P03', detail = format('Lock mode: %s.', lower(mode)),
+                hint = 'Try again later, or end the session that holds the lock.';
+      end if;
+      raise notice 'waited % for % mode on %, held by %; attempt % of %',
+        waited, lower(mode), array_to_string(tables::text[], ', '), coalesce(holder, 'a session that has let go since'),
+        attempt + 1, tries;
+      perform pg_sleep(least(0.1 * 2 ^ (attempt - 1), 5));
+    end;
+  end loop;
+end
+$$;
+
+
+--
+-- Name: FUNCTION lock_tables(tables regclass[], mode text, lock_timeout interval, attempts integer, with_partitions boolean); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON FUNCTION codezest.lock_tables(tables regclass[], mode text, lock_timeout interval, attempts integer, with_partitions boolean) IS 'Lock tables (only the named ones unless with_partitions) in mode, waiting at most lock_timeout (else $codezest.lock_timeout, else 1 s) per attempt, up to attempts (else $codezest.lock_attempts, else 5) attempts with a pause of 0.1 s, 0.2 s, 0.4 s, ... between; then raises 55P03 (lock_not_available) naming the holders.';
+
+
+--
+-- Name: start_table_move(regclass, regclass); Type: FUNCTION; Schema: codezest; Owner: -
+--
+
+CREATE FUNCTION codezest.start_table_move(source regclass, target regclass) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+  keys text[];
+  cols text[];
+  move uuid;
+  args text;
+begin
+  -- The key: the source's primary key, which the target must hold unique too (ON CONFLICT).
+  select array_agg(quote_ident(a.attname) order by k.ord)
+    into keys
+    from pg_constraint c
+   cross join lateral unnest(c.conkey) with ordinality as k(attnum, ord)
+    join pg_attribute a on a.attrelid = c.conrelid and a.attnum = k.attnum
+   where c.conrelid = source and c.contype = 'p';
+  if keys is null then
+    raise exception 'codezest.start_table_move: % has no primary key to copy by', source using errcode = '22023';
+  end if;
+  if not exists (
+    select from pg_index i
+     where i.indrelid = target and i.indisunique and i.indpred is null and i.indexprs is null
+       and (select array_agg(quote_ident(a.attname) order by a.attname)
+              from pg_attribute a where a.attrelid = target and a.attnum = any(i.indkey))
+           = (select array_agg(k order by k) from unnest(keys) as k)
+       and cardinality(i.indkey::int2[]) = cardinality(keys)) then
+    raise exception 'codezest.start_table_move: % needs a unique key on (%), the primary key of %',
+      target, array_to_string(keys, ', '), source using errcode = '22023';
+  end if;
+  -- The columns both have (by name); the target's others take their defaults.
+  select array_agg(quote_ident(t.attname) order by t.attnum)
+    into cols
+    from pg_attribute t
+    join pg_attribute s on s.attrelid = source and s.attname = t.attname and s.attnum > 0 and not s.attisdropped
+   where t.attrelid = target and t.attnum > 0 and not t.attisdropped and t.attgenerated = '';
+  insert into codezest.table_moves (source, target, key_columns, columns)
+  values (source, target, keys, cols)
+  returning id into move;
+  args := format('%L, %L, %L, %L', target::text, array_to_string(keys, ','), array_to_string(cols, ', '),
+                 (select string_agg(format('%s = excluded.%s', c, c), ', ') from unnest(cols) as c));
+  -- Creating the triggers takes SHARE ROW EXCLUSIVE (writers wait): ask for it briefly.
+  perform codezest.lock_tables(array[source], 'share row exclusive', with_partitions => true);
+  execute format('create trigger codezest_move_insert after insert on %s referencing new table as new_rows'
+                 ' for each statement execute function codezest.copy_changes(%s)', source, args);
+  execute format('create trigger codezest_move_update after update on %s referencing old table as old_rows'
+                 ' new table as new_rows for each statement execute function codezest.copy_changes(%s)', source, args);
+  execute format('create trigger codezest_move_delete after delete on %s referencing old table as old_rows'
+                 ' for each statement execute function codezest.copy_changes(%s)', source, args);
+  return move;
+end
+$$;
+
+
+--
+-- Name: FUNCTION start_table_move(source regclass, target regclass); Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON FUNCTION codezest.start_table_move(source regclass, target regclass) IS 'Step 1 of an online move of source into target (created empty beforehand, with a unique key on source''s primary key): from now on every change to source is copied to target in the same transaction. Returns the move''s id in codezest.table_moves.';
 
 
 --
@@ -1283,6 +1659,45 @@ COMMENT ON COLUMN auth.users.last_login_at IS 'Time of the latest successful sig
 --
 
 COMMENT ON COLUMN auth.users.deleted_at IS 'Soft delete: set when the account is closed; the email becomes free again.';
+
+
+--
+-- Name: table_moves; Type: TABLE; Schema: codezest; Owner: -
+--
+
+CREATE TABLE codezest.table_moves (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    source regclass NOT NULL,
+    target regclass NOT NULL,
+    key_columns text[] NOT NULL,
+    columns text[] NOT NULL,
+    last_key jsonb,
+    copied bigint DEFAULT 0 NOT NULL,
+    copied_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE table_moves; Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON TABLE codezest.table_moves IS 'Online table moves (codezest.start_table_move): which rows are copied so far, so that a copy that stopped resumes where it was.';
+
+
+--
+-- Name: COLUMN table_moves.last_key; Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON COLUMN codezest.table_moves.last_key IS 'The key (key_columns of source, as JSON) of the last row copied; null before the first batch.';
+
+
+--
+-- Name: COLUMN table_moves.copied_at; Type: COMMENT; Schema: codezest; Owner: -
+--
+
+COMMENT ON COLUMN codezest.table_moves.copied_at IS 'When copy_table_rows copied the last batch; finish_table_move refuses to swap before.';
 
 
 --
@@ -2836,6 +3251,14 @@ ALTER TABLE ONLY auth.users
 
 
 --
+-- Name: table_moves table_moves_pkey; Type: CONSTRAINT; Schema: codezest; Owner: -
+--
+
+ALTER TABLE ONLY codezest.table_moves
+    ADD CONSTRAINT table_moves_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: assignment_analyses assignment_analyses_pkey; Type: CONSTRAINT; Schema: learning; Owner: -
 --
 
@@ -3359,6 +3782,13 @@ CREATE INDEX users_created_at_idx ON auth.users USING btree (created_at DESC, id
 --
 
 CREATE UNIQUE INDEX users_email_key ON auth.users USING btree (lower(email)) WHERE (deleted_at IS NULL);
+
+
+--
+-- Name: table_moves_source_open_idx; Type: INDEX; Schema: codezest; Owner: -
+--
+
+CREATE UNIQUE INDEX table_moves_source_open_idx ON codezest.table_moves USING btree (source) WHERE (finished_at IS NULL);
 
 
 --
@@ -4228,6 +4658,7 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261124000500'),
     ('20261125110000'),
     ('20261125110100'),
+    ('20261202171421'),
     ('20261202171548'),
     ('20261202171731'),
     ('20261202174036');

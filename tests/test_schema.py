@@ -24,11 +24,13 @@ from pydantic import AwareDatetime, BaseModel
 from codezest_db import enums, migrate, models
 
 SCHEMAS = ("auth", "learning", "payments", "notifications", "activity")
-# One migration per schema, in order; then changes to them (issue 13: scale).
+# One migration per schema, in order; then changes to them (issue 13: scale;
+# issue 19: the codezest helper schema for online changes; issue 21: marks, rollups).
 VERSIONS = [
     *(f"20261124000{n}00" for n in range(1, 6)),
     "20261125110000",
     "20261125110100",
+    "20261202171421",
     "20261202171548",
     "20261202171731",
     "20261202174036",

@@ -219,15 +219,26 @@ end
 $$;
 comment on function activity.roll_up_user_events(timestamptz, integer) is 'Job: fold a batch of user_event_counts deltas and add the next batch of events before before to the per-user rollup; returns how many deltas and events it took.';
 
--- Partition maintenance keeps the rollup's months with the events'.
+-- Partition maintenance keeps the rollup's months with the events', and takes
+-- its blocking locks through codezest.lock_tables as the online helpers'
+-- versions do (20261202171421): moving a month's rows out of a default
+-- partition runs under locks no service waits for; the attach (ACCESS
+-- EXCLUSIVE on both default partitions, in one request) and the drop (ACCESS
+-- EXCLUSIVE on both parents and the months, in one request) are asked for
+-- briefly and retried, then held only for the attach or drop itself.
 create or replace function activity.create_event_partitions(first_month date, months integer) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-  created integer := 0;
   lo timestamptz;
   hi timestamptz;
   part text;
   rollup text;
+  todo text[] := '{}';
+  los timestamptz[] := '{}';
+  his timestamptz[] := '{}';
+  rtodo text[] := '{}';
+  rlos date[] := '{}';
+  rhis date[] := '{}';
 begin
   if months is null or months < 0 or months > 120 then
     raise exception 'months must be between 0 and 120, got %', months using errcode = '22023';
@@ -239,92 +250,119 @@ begin
     rollup := 'user_event_counts_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
     if to_regclass('activity.' || rollup) is null then
       execute format('create table activity.%I (like activity.user_event_counts including defaults including constraints)', rollup);
+      -- The month's rollup rows leave the default partition under ROW EXCLUSIVE: services go on.
       execute format(
         'with moved as (delete from activity.user_event_counts_default where day >= $1 and day < $2 returning *)'
         ' insert into activity.%I select * from moved', rollup)
         using (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date;
-      execute format('alter table activity.user_event_counts attach partition activity.%I for values from (%L) to (%L)',
-                     rollup, (lo at time zone 'UTC')::date, (hi at time zone 'UTC')::date);
+      rtodo := rtodo || rollup;
+      rlos := rlos || (lo at time zone 'UTC')::date;
+      rhis := rhis || (hi at time zone 'UTC')::date;
     end if;
     continue when to_regclass('activity.' || part) is not null;
-    -- Rows of that month that landed in the default partition move to the new one.
     execute format('create table activity.%I (like activity.analytics_events including defaults including constraints)', part);
+    -- The month's rows leave the default partition under ROW EXCLUSIVE: services go on.
     execute format(
       'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
       ' insert into activity.%I select * from moved', part) using lo, hi;
-    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
-                   part, lo, hi);
-    created := created + 1;
+    todo := todo || part;
+    los := los || lo;
+    his := his || hi;
   end loop;
-  return created;
+  if cardinality(todo) + cardinality(rtodo) = 0 then
+    return 0;
+  end if;
+  -- Attaching scans a default partition under ACCESS EXCLUSIVE (readers of the
+  -- parent wait): ask for it briefly, retrying; then move the rows that arrived
+  -- meanwhile and attach.
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass,
+                                     'activity.user_event_counts'::regclass], 'share update exclusive');
+  perform codezest.lock_tables(array['activity.analytics_events_default'::regclass,
+                                     'activity.user_event_counts_default'::regclass], 'access exclusive');
+  for i in 1 .. cardinality(rtodo) loop
+    execute format(
+      'with moved as (delete from activity.user_event_counts_default where day >= $1 and day < $2 returning *)'
+      ' insert into activity.%I select * from moved', rtodo[i]) using rlos[i], rhis[i];
+    execute format('alter table activity.user_event_counts attach partition activity.%I for values from (%L) to (%L)',
+                   rtodo[i], rlos[i], rhis[i]);
+  end loop;
+  for i in 1 .. cardinality(todo) loop
+    execute format(
+      'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
+      ' insert into activity.%I select * from moved', todo[i]) using los[i], his[i];
+    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
+                   todo[i], los[i], his[i]);
+  end loop;
+  return cardinality(todo);
 end
 $$;
 
 create or replace function activity.drop_event_partitions(before timestamptz) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-  dropped integer := 0;
-  part record;
+  rels regclass[];
+  names text[];
+  los timestamptz[];
+  his timestamptz[];
+  rollups regclass[] := '{}';
+  found regclass;
 begin
-  for part in
-    select c.oid::regclass as rel, c.relname, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
-      from pg_inherits i
-      join pg_class c on c.oid = i.inhrelid
-     cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                                     'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
-     where i.inhparent = 'activity.analytics_events'::regclass
-       and b is not null  -- not the default partition
-     order by 3
-  loop
-    exit when part.upper_bound > before;
+  -- The monthly partitions that end at or before before; never the default one
+  -- (no bounds, so upper_bound is null).
+  select coalesce(array_agg(rel order by lower_bound), '{}'), array_agg(relname::text order by lower_bound),
+         array_agg(lower_bound order by lower_bound), array_agg(upper_bound order by lower_bound)
+    into rels, names, los, his
+    from (select c.oid::regclass as rel, c.relname, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
+            from pg_inherits i
+            join pg_class c on c.oid = i.inhrelid
+           cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                           'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
+           where i.inhparent = 'activity.analytics_events'::regclass) as parts
+   where upper_bound <= before;
+  if cardinality(rels) = 0 then
+    return 0;
+  end if;
+  for i in 1 .. cardinality(names) loop
+    found := to_regclass('activity.' || replace(names[i], 'analytics_events_', 'user_event_counts_'));
+    if found is not null then
+      rollups := rollups || found;
+    end if;
+  end loop;
+  -- Dropping a partition takes ACCESS EXCLUSIVE on its parent: every reader and
+  -- writer of the events (and of the rollup) waits for it, so ask briefly, for
+  -- all of them in one request, and retry (55P03 at the end).
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass] || rels
+                               || case when cardinality(rollups) > 0
+                                       then array['activity.user_event_counts'::regclass] || rollups
+                                       else '{}'::regclass[] end,
+                               'access exclusive');
+  for i in 1 .. cardinality(rels) loop
     -- The rollups count stored events: forget the dropped days' counts too.
     delete from activity.event_counts
-     where day >= (part.lower_bound at time zone 'UTC')::date
-       and day < (part.upper_bound at time zone 'UTC')::date;
-    execute format('drop table if exists activity.%I', replace(part.relname, 'analytics_events_', 'user_event_counts_'));
-    execute format('drop table %s', part.rel);
-    dropped := dropped + 1;
+     where day >= (los[i] at time zone 'UTC')::date
+       and day < (his[i] at time zone 'UTC')::date;
+    execute format('drop table %s', rels[i]);
   end loop;
-  return dropped;
+  foreach found in array rollups loop
+    execute format('drop table %s', found);
+  end loop;
+  return cardinality(rels);
 end
 $$;
+
 
 -- migrate:down
 
-create or replace function activity.drop_event_partitions(before timestamptz) returns integer
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-declare
-  dropped integer := 0;
-  part record;
-begin
-  for part in
-    select c.oid::regclass as rel, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
-      from pg_inherits i
-      join pg_class c on c.oid = i.inhrelid
-     cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
-                                     'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
-     where i.inhparent = 'activity.analytics_events'::regclass
-     order by 2
-  loop
-    exit when part.upper_bound > before;
-    -- The rollup counts stored events: forget the dropped days' counts too.
-    delete from activity.event_counts
-     where day >= (part.lower_bound at time zone 'UTC')::date
-       and day < (part.upper_bound at time zone 'UTC')::date;
-    execute format('drop table %s', part.rel);
-    dropped := dropped + 1;
-  end loop;
-  return dropped;
-end
-$$;
-
+-- The online helpers' versions (20261202171421).
 create or replace function activity.create_event_partitions(first_month date, months integer) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-  created integer := 0;
   lo timestamptz;
   hi timestamptz;
   part text;
+  todo text[] := '{}';
+  los timestamptz[] := '{}';
+  his timestamptz[] := '{}';
 begin
   if months is null or months < 0 or months > 120 then
     raise exception 'months must be between 0 and 120, got %', months using errcode = '22023';
@@ -334,16 +372,65 @@ begin
     hi := (date_trunc('month', first_month) + make_interval(months => i + 1))::timestamp at time zone 'UTC';
     part := 'analytics_events_p' || to_char(lo at time zone 'UTC', 'YYYY_MM');
     continue when to_regclass('activity.' || part) is not null;
-    -- Rows of that month that landed in the default partition move to the new one.
     execute format('create table activity.%I (like activity.analytics_events including defaults including constraints)', part);
+    -- The month's rows leave the default partition under ROW EXCLUSIVE: services go on.
     execute format(
       'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
       ' insert into activity.%I select * from moved', part) using lo, hi;
-    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
-                   part, lo, hi);
-    created := created + 1;
+    todo := todo || part;
+    los := los || lo;
+    his := his || hi;
   end loop;
-  return created;
+  if cardinality(todo) = 0 then
+    return 0;
+  end if;
+  -- Attaching scans the default partition under ACCESS EXCLUSIVE (readers of
+  -- the parent wait): ask for it briefly, retrying; then move the rows that
+  -- arrived meanwhile and attach.
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass], 'share update exclusive');
+  perform codezest.lock_tables(array['activity.analytics_events_default'::regclass], 'access exclusive');
+  for i in 1 .. cardinality(todo) loop
+    execute format(
+      'with moved as (delete from activity.analytics_events_default where occurred_at >= $1 and occurred_at < $2 returning *)'
+      ' insert into activity.%I select * from moved', todo[i]) using los[i], his[i];
+    execute format('alter table activity.analytics_events attach partition activity.%I for values from (%L) to (%L)',
+                   todo[i], los[i], his[i]);
+  end loop;
+  return cardinality(todo);
+end
+$$;
+
+create or replace function activity.drop_event_partitions(before timestamptz) returns integer
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+  rels regclass[];
+  los timestamptz[];
+  his timestamptz[];
+begin
+  select coalesce(array_agg(rel order by lower_bound), '{}'), array_agg(lower_bound order by lower_bound),
+         array_agg(upper_bound order by lower_bound)
+    into rels, los, his
+    from (select c.oid::regclass as rel, b[1]::timestamptz as lower_bound, b[2]::timestamptz as upper_bound
+            from pg_inherits i
+            join pg_class c on c.oid = i.inhrelid
+           cross join lateral regexp_match(pg_get_expr(c.relpartbound, c.oid),
+                                           'FROM \(''([^'']+)''\) TO \(''([^'']+)''\)') as b
+           where i.inhparent = 'activity.analytics_events'::regclass) as parts
+   where upper_bound <= before;
+  if cardinality(rels) = 0 then
+    return 0;
+  end if;
+  -- Dropping a partition takes ACCESS EXCLUSIVE on the parent: every reader and
+  -- writer of the events waits for it, so ask briefly and retry (55P03 at the end).
+  perform codezest.lock_tables(array['activity.analytics_events'::regclass] || rels, 'access exclusive');
+  for i in 1 .. cardinality(rels) loop
+    -- The rollup counts stored events: forget the dropped days' counts too.
+    delete from activity.event_counts
+     where day >= (los[i] at time zone 'UTC')::date
+       and day < (his[i] at time zone 'UTC')::date;
+    execute format('drop table %s', rels[i]);
+  end loop;
+  return cardinality(rels);
 end
 $$;
 
