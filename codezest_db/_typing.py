@@ -1436,6 +1436,7 @@ class LearningQueries(Protocol):
         module (share of its live materials completed; COMPLETED at 100), in one
         statement. Returns the module progress; None when the material (or its
         module) is not live. Completing a material again changes nothing.
+
         The snapshot of the statement misses the row done writes: count it by id.
         """
 
@@ -2159,6 +2160,7 @@ class AsyncLearningQueries(Protocol):
         module (share of its live materials completed; COMPLETED at 100), in one
         statement. Returns the module progress; None when the material (or its
         module) is not live. Completing a material again changes nothing.
+
         The snapshot of the statement misses the row done writes: count it by id.
         """
 

@@ -498,6 +498,7 @@ select e.id, e.user_id, e.language_id, e.slug as language_slug, e.name as langua
 -- module (share of its live materials completed; COMPLETED at 100), in one
 -- statement. Returns the module progress; None when the material (or its
 -- module) is not live. Completing a material again changes nothing.
+-- plan: custom
 with material as (
   select ma.id, ma.module_id
     from learning.materials ma

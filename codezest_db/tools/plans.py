@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 LARGE_ROWS = 10_000
-GENERIC_FACTOR = 10
+GENERIC_FACTOR = 3
 GENERIC_FLOOR = 100
 DEEP_ROW = 10_000  # how far into the heaviest owner's rows the keyset bound lies
 LIMIT = 20
