@@ -76,6 +76,8 @@ __all__ = [
 DEFAULT_WAIT_TIMEOUT = 60.0
 # How long a run waits for another run's lock before giving up (dbmate's own default).
 LOCK_TIMEOUT = "5min"
+_LOCK_WAIT = 300.0  # LOCK_TIMEOUT in seconds
+_LOCK_POLL = 0.2  # seconds between tries for the lock of another run
 # How often a running migration's lock waits are looked at.
 _POLL = 0.1
 _log = logging.getLogger("codezest_db.migrate")
@@ -616,19 +618,30 @@ def new(name: str, migrations: Path | None = None) -> Path:
 def _locked(url: str) -> Iterator[psycopg.Connection[Any]]:
     """Hold codezest-db's advisory lock on the database of *url*; yield its connection."""
     with schema.connect(url) as conn:
+        # Polled, not waited for in pg_advisory_lock: a statement waiting for a
+        # lock holds a snapshot, and `create index concurrently` (in the run
+        # that holds the lock) waits for every older snapshot in the database,
+        # so the runs would wait for each other for ever, through their clients
+        # where no deadlock detector sees it. Between polls none is held.
+        deadline = time.monotonic() + _LOCK_WAIT
         try:
-            conn.execute("select set_config('lock_timeout', %s, false)", (LOCK_TIMEOUT,))
-            conn.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
-        except pg_errors.LockNotAvailable as exc:
-            raise MigrationError(
-                f"another migration run held the lock for more than {LOCK_TIMEOUT}"
-            ) from exc
+            while not _try_lock(conn):
+                if time.monotonic() > deadline:
+                    raise MigrationError(
+                        f"another migration run held the lock for more than {LOCK_TIMEOUT}"
+                    )
+                time.sleep(_LOCK_POLL)
         except psycopg.Error as exc:
             raise from_psycopg(exc) from exc
         # The lock is the session's: closing the connection releases it, also
         # when this process dies. Its other uses are short reports.
         conn.execute("select set_config('statement_timeout', '5s', false)")
         yield conn
+
+
+def _try_lock(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("select pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
+    return bool(row and row[0])
 
 
 def _create(conn: psycopg.Connection[Any], name: str) -> None:
