@@ -153,7 +153,8 @@ class ActivityQueries(Protocol):
         until it returns 0. It returns 0 too when ingesting transactions held the
         rollup's lock for half a second: call again at the next run. Call it
         without conn (or commit soon): ingest waits for it while it holds the lock.
-        batch_size defaults to 2,000 and may be at most 100,000.
+        batch_size defaults to 1,000 (a call of about 20 ms on the scale dataset:
+        docs/scaling.md) and may be at most 100,000.
         """
 
     def compact_event_counts(
@@ -335,7 +336,8 @@ class AsyncActivityQueries(Protocol):
         until it returns 0. It returns 0 too when ingesting transactions held the
         rollup's lock for half a second: call again at the next run. Call it
         without conn (or commit soon): ingest waits for it while it holds the lock.
-        batch_size defaults to 2,000 and may be at most 100,000.
+        batch_size defaults to 1,000 (a call of about 20 ms on the scale dataset:
+        docs/scaling.md) and may be at most 100,000.
         """
 
     async def compact_event_counts(

@@ -108,10 +108,11 @@ having sum(count) <> 0
 -- until it returns 0. It returns 0 too when ingesting transactions held the
 -- rollup's lock for half a second: call again at the next run. Call it
 -- without conn (or commit soon): ingest waits for it while it holds the lock.
--- batch_size defaults to 2,000 and may be at most 100,000.
+-- batch_size defaults to 1,000 (a call of about 20 ms on the scale dataset:
+-- docs/scaling.md) and may be at most 100,000.
 -- optional: batch_size
 -- not null: taken
-select activity.roll_up_user_events(:before::timestamptz, coalesce(:batch_size::integer, 2000)) as taken;
+select activity.roll_up_user_events(:before::timestamptz, coalesce(:batch_size::integer, 1000)) as taken;
 
 -- name: compact_event_counts(before, batch_size)$
 -- Job: fold the per-statement deltas of count_events_by_day's rollup into one
