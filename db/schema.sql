@@ -3813,6 +3813,13 @@ CREATE INDEX assignment_submissions_assignment_id_idx ON learning.assignment_sub
 
 
 --
+-- Name: assignment_submissions_best_score_idx; Type: INDEX; Schema: learning; Owner: -
+--
+
+CREATE INDEX assignment_submissions_best_score_idx ON learning.assignment_submissions USING btree (user_id, assignment_id, score DESC, submitted_at, id) WHERE (score IS NOT NULL);
+
+
+--
 -- Name: assignment_submissions_pending_idx; Type: INDEX; Schema: learning; Owner: -
 --
 
@@ -4661,4 +4668,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202171421'),
     ('20261202171548'),
     ('20261202171731'),
-    ('20261202174036');
+    ('20261202174036'),
+    ('20261202185251');

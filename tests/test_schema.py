@@ -34,6 +34,7 @@ VERSIONS = [
     "20261202171548",
     "20261202171731",
     "20261202174036",
+    "20261202185251",
 ]
 SCHEMA_MADE_BY = dict(zip(VERSIONS, SCHEMAS, strict=False))  # version -> the schema it creates
 
