@@ -74,10 +74,10 @@ __all__ = [
 ]
 
 DEFAULT_WAIT_TIMEOUT = 60.0
-# How long a run waits for another run's lock before giving up (dbmate's own default).
-LOCK_TIMEOUT = "5min"
-_LOCK_WAIT = 300.0  # LOCK_TIMEOUT in seconds
-_LOCK_POLL = 0.2  # seconds between tries for the lock of another run
+# How long a run waits for another run's lock before giving up, in seconds
+# (dbmate's own default, 5 min), and how often it tries for it meanwhile.
+LOCK_WAIT = 300.0
+_LOCK_POLL = 0.2
 # How often a running migration's lock waits are looked at.
 _POLL = 0.1
 _log = logging.getLogger("codezest_db.migrate")
@@ -623,12 +623,12 @@ def _locked(url: str) -> Iterator[psycopg.Connection[Any]]:
         # that holds the lock) waits for every older snapshot in the database,
         # so the runs would wait for each other for ever, through their clients
         # where no deadlock detector sees it. Between polls none is held.
-        deadline = time.monotonic() + _LOCK_WAIT
+        deadline = time.monotonic() + LOCK_WAIT
         try:
             while not _try_lock(conn):
                 if time.monotonic() > deadline:
                     raise MigrationError(
-                        f"another migration run held the lock for more than {LOCK_TIMEOUT}"
+                        f"another migration run held the lock for more than {LOCK_WAIT:g}s"
                     )
                 time.sleep(_LOCK_POLL)
         except psycopg.Error as exc:
