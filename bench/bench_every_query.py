@@ -33,12 +33,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import ExecStatus
 
 from codezest_db._query.parse import QuerySpec, domain_files, load_domain, load_specs
 from codezest_db.tools.catalog import Catalog
-from codezest_db.tools.describe import numbered
-from codezest_db.tools.plans import _literal, _sample
+from codezest_db.tools.plans import prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 # Aggregates and jobs: the 50 ms goal; every other read has 5 ms / 20 ms.
@@ -54,34 +52,19 @@ def run(
     conn: psycopg.Connection[Any], spec: QuerySpec, runs: int, user: uuid.UUID | None
 ) -> tuple[float, int] | None:
     """Median execution ms and buffers of *spec*, or None where its values break a constraint."""
-    text, used = numbered(spec.sql)
-    name = f"codezest_every_{uuid.uuid4().hex[:12]}"
-    catalog = Catalog(conn)
-    with conn.transaction(force_rollback=True):
-        conn.execute("set local statement_timeout = '60s'")
-        result = conn.pgconn.prepare(name.encode(), text.encode())
-        if result.status != ExecStatus.COMMAND_OK:
-            raise psycopg.ProgrammingError(result.error_message.decode(errors="replace"))
-        described = conn.pgconn.describe_prepared(name.encode())
-        types = [catalog.type(described.param_type(i)) for i in range(len(used))]
-        values = _sample(conn, catalog, spec, used, types)
-        if user is not None:
-            values = [user if p == "user_id" else v for p, v in zip(used, values, strict=True)]
-        args = (
-            sql.SQL("({})").format(sql.SQL(", ").join(map(_literal, values)))
-            if values
-            else sql.SQL("")
-        )
-        statement = sql.SQL("explain (analyze, buffers, format json) execute {}").format(
-            sql.Identifier(name)
-        )
+    with prepared(conn, Catalog(conn), spec) as stmt:
+        values = [
+            user if user is not None and param == "user_id" else value
+            for param, value in zip(stmt.params, stmt.values, strict=True)
+        ]
+        statement = sql.SQL("explain (analyze, buffers, format json) ") + stmt.execute(values)
         times: list[float] = []
         buffers = 0
         for _ in range(runs):
             try:
                 with conn.transaction(force_rollback=True):
                     conn.execute("set local plan_cache_mode = force_custom_plan")
-                    row = conn.execute(statement + args).fetchone()
+                    row = conn.execute(statement).fetchone()
             except psycopg.errors.QueryCanceled:
                 raise
             except psycopg.Error:

@@ -19,28 +19,22 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import uuid
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import ExecStatus
 
 from codezest_db._query.parse import load_specs
 from codezest_db.tools.catalog import Catalog
-from codezest_db.tools.describe import numbered
-from codezest_db.tools.plans import _literal, _sample
+from codezest_db.tools.plans import Prepared, prepared
 
 
-def _run(conn: psycopg.Connection[Any], name: str, values: list[Any], jit: str) -> dict[str, Any]:
-    args = (
-        sql.SQL("({})").format(sql.SQL(", ").join(map(_literal, values))) if values else sql.SQL("")
-    )
-    statement = sql.SQL("explain (analyze, format json) execute {}").format(sql.Identifier(name))
+def _run(conn: psycopg.Connection[Any], stmt: Prepared, jit: str) -> dict[str, Any]:
+    statement = sql.SQL("explain (analyze, format json) ") + stmt.execute()
     with conn.transaction(force_rollback=True):
         conn.execute(f"set local jit = {jit}")
         conn.execute("set local plan_cache_mode = force_custom_plan")
-        row = conn.execute(statement + args).fetchone()
+        row = conn.execute(statement).fetchone()
     assert row is not None
     found = row[0]
     document = (json.loads(found) if isinstance(found, str) else found)[0]
@@ -70,24 +64,14 @@ def main() -> None:
             for spec in specs:
                 if not spec.sql:
                     continue
-                text, used = numbered(spec.sql)
-                name = f"codezest_jit_{uuid.uuid4().hex[:12]}"
-                with conn.transaction(force_rollback=True):
-                    result = conn.pgconn.prepare(name.encode(), text.encode())
-                    if result.status != ExecStatus.COMMAND_OK:
-                        continue
-                    described = conn.pgconn.describe_prepared(name.encode())
-                    types = [catalog.type(described.param_type(i)) for i in range(len(used))]
-                    values = _sample(conn, catalog, spec, used, types)
-                    runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
-                    try:
+                runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+                try:
+                    with prepared(conn, catalog, spec) as stmt:
                         for i in range(args.runs):
                             for jit in ("on", "off") if i % 2 == 0 else ("off", "on"):
-                                runs[jit].append(_run(conn, name, values, jit))
-                    except psycopg.Error:
-                        continue  # the sample values break a constraint: nothing to time
-                    finally:
-                        conn.execute(sql.SQL("deallocate {}").format(sql.Identifier(name)))
+                                runs[jit].append(_run(conn, stmt, jit))
+                except psycopg.Error:
+                    continue  # it does not prepare, or the sample values break a constraint
                 if not any(r["jitted"] for r in runs["on"]):
                     plain += 1
                     continue

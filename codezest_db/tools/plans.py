@@ -26,6 +26,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -45,8 +46,10 @@ __all__ = [
     "GENERIC_FLOOR",
     "LARGE_ROWS",
     "Measured",
+    "Prepared",
     "check_plans",
     "measure",
+    "prepared",
 ]
 
 LARGE_ROWS = 10_000
@@ -126,6 +129,37 @@ def measure(
     A query that fails on the sample values (a constraint, say) is only planned.
     Raises psycopg.Error if it does not even plan.
     """
+    with prepared(conn, catalog, spec) as stmt:
+        custom, generic = (_explain(conn, stmt, mode) for mode in ("custom", "generic"))
+    return custom, generic
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query prepared on the server, and the sample values chosen for it."""
+
+    name: str  # of the prepared statement
+    params: list[str]  # the query's parameters, in the order of its placeholders
+    values: list[Any]  # a sample value for each
+
+    def execute(self, values: list[Any] | None = None) -> sql.Composed:
+        """``EXECUTE`` of the statement with *values* (default: the sample ones) as literals."""
+        chosen = self.values if values is None else values
+        args = sql.SQL("({})").format(sql.SQL(", ").join(map(_literal, chosen)))
+        return sql.SQL("execute {}").format(sql.Identifier(self.name)) + (
+            args if chosen else sql.SQL("")
+        )
+
+
+@contextmanager
+def prepared(
+    conn: psycopg.Connection[Any], catalog: Catalog, spec: QuerySpec
+) -> Iterator[Prepared]:
+    """*spec* prepared in a transaction rolled back at the end, with values from the data.
+
+    The values make the plan realistic (`_sample`); statements in the block
+    have a 60 s statement timeout. Raises psycopg.Error if it does not prepare.
+    """
     text, used = numbered(spec.sql)
     name = f"codezest_plans_{uuid.uuid4().hex[:12]}"
     with conn.transaction(force_rollback=True):
@@ -135,25 +169,18 @@ def measure(
             raise psycopg.ProgrammingError(result.error_message.decode(errors="replace"))
         described = conn.pgconn.describe_prepared(name.encode())
         types = [catalog.type(described.param_type(i)) for i in range(len(used))]
-        values = _sample(conn, catalog, spec, used, types)
-        plans = tuple(_explain(conn, name, values, mode) for mode in ("custom", "generic"))
+        yield Prepared(name, used, _sample(conn, catalog, spec, used, types))
         conn.execute(sql.SQL("deallocate {}").format(sql.Identifier(name)))
-    return plans[0], plans[1]
 
 
-def _explain(conn: psycopg.Connection[Any], name: str, values: list[Any], mode: str) -> Measured:
-    args = (
-        sql.SQL("({})").format(sql.SQL(", ").join(map(_literal, values))) if values else sql.SQL("")
-    )
+def _explain(conn: psycopg.Connection[Any], stmt: Prepared, mode: str) -> Measured:
     for analyze in (True, False):
         options = "analyze, buffers, verbose, format json" if analyze else "verbose, format json"
-        statement = sql.SQL("explain ({}) execute {}").format(
-            sql.SQL(options), sql.Identifier(name)
-        )
+        statement = sql.SQL("explain ({}) ").format(sql.SQL(options)) + stmt.execute()
         try:
             with conn.transaction(force_rollback=True):
                 conn.execute(f"set local plan_cache_mode = force_{mode}_plan")
-                row = conn.execute(statement + args).fetchone()
+                row = conn.execute(statement).fetchone()
         except psycopg.errors.QueryCanceled:
             raise
         except psycopg.Error:
