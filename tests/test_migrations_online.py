@@ -27,11 +27,12 @@ from codezest_db._resources import migrations_dir
 from codezest_db.errors import ConfigurationError, MigrationError
 from codezest_db.testing import TestServer
 
+from .lock_holders import TEST_TIMEOUT, Reader
+
 # The writers' own limit on a lock wait: well above the migration's lock
 # timeout below, so only a migration that does not give way can trip it.
 WRITER_LOCK_TIMEOUT = "4s"
 MIGRATION_LOCK_TIMEOUT = 0.5
-TEST_TIMEOUT = 60.0
 
 
 def write(folder: Path, version: str, up: str, *, options: str = "") -> Path:
@@ -83,39 +84,6 @@ class Writer(threading.Thread):
         self.join(TEST_TIMEOUT)
         assert not self.is_alive()
         assert self.other == []
-
-
-class Reader(threading.Thread):
-    """A long report: holds ACCESS SHARE on *table* until *release* is set (or the test timeout).
-
-    With *snapshot*, in a repeatable-read transaction, which keeps its snapshot.
-    """
-
-    def __init__(self, url: str, table: str = "app.items", *, snapshot: bool = False) -> None:
-        super().__init__(daemon=True)
-        self.url, self.table, self.snapshot = url, table, snapshot
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.pid = 0
-
-    def run(self) -> None:
-        with psycopg.connect(self.url, application_name="monthly-report") as conn:
-            self.pid = conn.info.backend_pid
-            if self.snapshot:
-                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            conn.execute(f"select count(*) from {self.table}")
-            self.holding.set()
-            self.release.wait(TEST_TIMEOUT)
-            conn.rollback()
-
-    def __enter__(self) -> Reader:
-        self.start()
-        assert self.holding.wait(TEST_TIMEOUT)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.join(TEST_TIMEOUT)
 
 
 def base_schema(url: str, folder: Path) -> None:

@@ -25,9 +25,10 @@ from psycopg import errors as pg_errors
 
 from codezest_db import errors, migrate, queries
 
+from .lock_holders import TEST_TIMEOUT, Reader
+
 SERVICE_LOCK_TIMEOUT = "1s"
 JOB_LOCK_TIMEOUT = "200ms"
-TEST_TIMEOUT = 60.0
 
 
 @pytest.fixture
@@ -72,34 +73,6 @@ class Service(threading.Thread):
         assert self.other == []
 
 
-class Report(threading.Thread):
-    """A long reader: holds ACCESS SHARE on the events (every partition) until released."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self.pid = 0
-
-    def run(self) -> None:
-        with psycopg.connect(self.url, application_name="monthly-report") as conn:
-            self.pid = conn.info.backend_pid
-            conn.execute("select count(*) from activity.analytics_events")
-            self.holding.set()
-            self.release.wait(TEST_TIMEOUT)
-            conn.rollback()
-
-    def __enter__(self) -> Report:
-        self.start()
-        assert self.holding.wait(TEST_TIMEOUT)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release.set()
-        self.join(TEST_TIMEOUT)
-
-
 @pytest.fixture
 def service(db: str) -> Iterator[Service]:
     running = Service(db)
@@ -132,7 +105,7 @@ def test_drop_event_partitions_gives_way_to_a_long_reader(db: str, service: Serv
             conn, first_month=date(2025, 1, 1), months=1
         )
     assert "activity.analytics_events_p2025_01" in partitions(db)
-    with Report(db) as report, job(db) as conn:
+    with Reader(db, "activity.analytics_events") as report, job(db) as conn:
         before = service.done
         start = time.perf_counter()
         with pytest.raises(errors.LockNotAvailable) as caught:
@@ -162,7 +135,7 @@ def test_the_writers_would_notice_a_job_that_queues_them(db: str, service: Servi
     with job(db) as conn:
         queries.activity.create_event_partitions(conn, first_month=date(2025, 1, 1), months=1)
     with (
-        Report(db),
+        Reader(db, "activity.analytics_events"),
         job(db, lock_timeout="2s", attempts=1) as conn,
         pytest.raises(errors.LockNotAvailable),
     ):
@@ -179,7 +152,7 @@ def test_create_event_partitions_gives_way_then_moves_the_default_rows(
             "insert into activity.analytics_events (name, occurred_at) values ('old', %s)", (stray,)
         )
     with (
-        Report(db),
+        Reader(db, "activity.analytics_events"),
         job(db) as conn,
         pytest.raises(errors.LockNotAvailable, match="analytics_events_default"),
     ):
