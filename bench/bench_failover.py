@@ -37,11 +37,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-import psycopg
-
 import codezest_db as db
 from codezest_db import aio, errors, queries
-from codezest_db.testing.ha import HACluster, HANode, ha_formation
+from codezest_db.testing.ha import HACluster, ha_formation, watch_promotion
 
 VERBOSE = False  # --verbose: each failure's message, not only its class
 PAUSE = 0.005  # between a worker's calls
@@ -185,39 +183,11 @@ def _wait(done: Callable[[], bool], what: str, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def _watch(node: HANode, stop: threading.Event, seen: list[float]) -> threading.Thread:
-    """Record when *node* leaves recovery, then when it first commits a write."""
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                with psycopg.connect(node.url, connect_timeout=2, autocommit=True) as conn:
-                    while not stop.is_set() and not seen:
-                        if conn.execute("select pg_is_in_recovery()").fetchone() == (False,):
-                            seen.append(time.monotonic())
-                        else:
-                            time.sleep(0.02)
-                    while not stop.is_set():
-                        try:
-                            conn.execute("create temporary table watched_write ()")
-                        except psycopg.errors.ReadOnlySqlTransaction:
-                            time.sleep(0.02)
-                            continue
-                        seen.append(time.monotonic())
-                        return
-            except psycopg.OperationalError:
-                time.sleep(0.02)
-
-    thread = threading.Thread(target=loop)
-    thread.start()
-    return thread
-
-
 def one_round(cluster: HACluster, load: Load, kind: str) -> Round:
     """Fail over (or switch over) once under *load*; return when each phase ended."""
     standby = cluster.standby()
     stop, seen = threading.Event(), list[float]()
-    watcher = _watch(standby, stop, seen)
+    watcher = watch_promotion(standby, stop, seen)
     event = Round(kind)
     try:
         event.started = time.monotonic()

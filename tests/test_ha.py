@@ -42,7 +42,7 @@ import pytest
 
 import codezest_db as db
 from codezest_db import aio, errors, queries
-from codezest_db.testing.ha import HACluster, HANode
+from codezest_db.testing.ha import HACluster, HANode, watch_promotion
 from tests.conftest import run_async
 
 # A formation starts in tens of seconds on a busy machine, a failover takes
@@ -306,41 +306,6 @@ def wait_for(done: Callable[[], bool], what: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what}")
         time.sleep(0.02)
-
-
-def watch_promotion(node: HANode, stop: threading.Event, seen: list[float]) -> threading.Thread:
-    """A thread that records when *node* is promoted, then when it first commits a write.
-
-    pg_auto_failover promotes the standby first and holds its commits (a
-    synchronous standby that does not exist) until the old primary is known
-    to be down; only then does the new primary take writes. The write here
-    (a temporary table: catalog rows, so its commit waits like any other)
-    returns at that moment.
-    """
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                with psycopg.connect(node.url, connect_timeout=2, autocommit=True) as conn:
-                    while not stop.is_set() and not seen:
-                        if conn.execute("select pg_is_in_recovery()").fetchone() == (False,):
-                            seen.append(time.monotonic())
-                        else:
-                            time.sleep(0.02)
-                    while not stop.is_set():
-                        try:
-                            conn.execute("create temporary table watched_write ()")
-                        except psycopg.errors.ReadOnlySqlTransaction:
-                            time.sleep(0.02)  # not promoted yet after all
-                            continue
-                        seen.append(time.monotonic())
-                        return
-            except psycopg.OperationalError:
-                time.sleep(0.02)
-
-    thread = threading.Thread(target=loop)
-    thread.start()
-    return thread
 
 
 @dataclass

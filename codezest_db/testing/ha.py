@@ -29,6 +29,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +42,14 @@ import pytest
 from .. import migrate
 from .servers import _as_user, _give, _local_server_user, free_port
 
-__all__ = ["HACluster", "HANode", "MissingPackages", "ha_cluster", "ha_formation"]
+__all__ = [
+    "HACluster",
+    "HANode",
+    "MissingPackages",
+    "ha_cluster",
+    "ha_formation",
+    "watch_promotion",
+]
 
 T = TypeVar("T")
 
@@ -608,3 +616,38 @@ def ha_cluster() -> Iterator[HACluster]:
         except MissingPackages as exc:
             pytest.fail(str(exc), pytrace=False)
         yield cluster
+
+
+def watch_promotion(node: HANode, stop: threading.Event, seen: list[float]) -> threading.Thread:
+    """A thread that records when *node* is promoted, then when it first commits a write.
+
+    pg_auto_failover promotes the standby first and holds its commits (a
+    synchronous standby that does not exist) until the old primary is known
+    to be down; only then does the new primary take writes. The write here
+    (a temporary table: catalog rows, so its commit waits like any other)
+    returns at that moment.
+    """
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                with psycopg.connect(node.url, connect_timeout=2, autocommit=True) as conn:
+                    while not stop.is_set() and not seen:
+                        if conn.execute("select pg_is_in_recovery()").fetchone() == (False,):
+                            seen.append(time.monotonic())
+                        else:
+                            time.sleep(0.02)
+                    while not stop.is_set():
+                        try:
+                            conn.execute("create temporary table watched_write ()")
+                        except psycopg.errors.ReadOnlySqlTransaction:
+                            time.sleep(0.02)  # not promoted yet after all
+                            continue
+                        seen.append(time.monotonic())
+                        return
+            except psycopg.OperationalError:
+                time.sleep(0.02)
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    return thread
