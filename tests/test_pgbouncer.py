@@ -26,6 +26,7 @@ from codezest_db import aio, errors, pool, queries
 from codezest_db.models import AnalyticsEventIn
 from codezest_db.testing import IsolatedConnection
 from codezest_db.testing.servers import POOL_SIZE, PgBouncer
+from tests.replica_lag import wait_measured
 from tests.test_hot_path import CALLS, round_trips, wire
 
 # More calls per query and client connection than psycopg's prepare_threshold
@@ -751,6 +752,7 @@ def test_a_direct_pool_still_prepares_and_a_replica_behind_pgbouncer_does_not(
     user_id = committed_user(database_url)
     codezest_db.configure(database_url, replica_url=pgbouncer.url, min_size=1, max_size=1)
     try:
+        wait_measured()  # until then reads go to the primary (a slow machine's first few)
         for _ in range(PSYCOPG_DEFAULT_THRESHOLD + 2):
             user = queries.auth.get_user_by_id(id=user_id)  # a read: the replica answers
             assert user is not None and user.id == user_id

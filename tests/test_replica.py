@@ -25,6 +25,7 @@ import codezest_db
 from codezest_db import aio, models, queries
 from codezest_db.models import AnalyticsEventIn
 from codezest_db.testing.servers import Replica, free_port
+from tests.replica_lag import wait_measured, wait_measured_async
 
 POOL = {"min_size": 0, "max_size": 2}
 ANY_LAG = {**POOL, "max_replica_lag": math.inf}  # route by the SQL alone
@@ -44,29 +45,6 @@ def clean_replica(replica: Replica, monkeypatch: pytest.MonkeyPatch) -> Iterator
             replica.start()
         replica.resume()
         replica.wait_for_catchup()
-
-
-def within_bound(stats: dict[str, int]) -> bool:
-    """Whether the replica's lag is measured and under the bound (-1: none)."""
-    lag, bound = stats["replica_lag_ms"], stats["max_replica_lag_ms"]
-    return lag >= 0 and (bound < 0 or lag < bound)
-
-
-def wait_measured(timeout: float = 15.0) -> None:
-    """Open the pools (both twins share the replica's monitor); wait for reads to go there."""
-    codezest_db.pool.get_pool(replica=True)
-    deadline = time.monotonic() + timeout
-    while not within_bound(codezest_db.pool_stats()["replica"]):
-        assert time.monotonic() < deadline, "the replica's lag was never under the bound"
-        time.sleep(0.01)
-
-
-async def wait_measured_async(timeout: float = 15.0) -> None:
-    await aio.get_pool(replica=True)
-    deadline = time.monotonic() + timeout
-    while not within_bound(aio.pool_stats()["replica"]):
-        assert time.monotonic() < deadline, "the replica's lag was never under the bound"
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
