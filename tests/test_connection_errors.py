@@ -312,14 +312,16 @@ def test_crash_of_another_backend(throwaway_server: embedded.Server) -> None:
     with connect(url) as survivor, connect(url) as doomed:
         survivor.add_notice_handler(lambda diag: notices.append(diag.sqlstate))
         os.kill(doomed.info.backend_pid, signal.SIGKILL)
-        # The postmaster ends every other backend too, with a 57P02 warning.
+        # The postmaster ends every other backend too: the survivor's process is
+        # gone. Its 57P02 warning is sent only if the socket takes it in time
+        # (a loaded machine's CI once got none), so it is not required below.
         wait_until(process_gone(survivor.info.backend_pid), "the crash to end the survivor")
         with pytest.raises(psycopg.OperationalError) as raw:
             survivor.execute("select 1")
     error = errors.from_psycopg(raw.value)
     assert type(error) is errors.ConnectionFailed
     assert error.statement_may_have_run
-    assert "57P02" in notices
+    assert set(notices) <= {"57P02"}, notices  # a crash's warning, if any came
     # The server recovers (and can then be stopped quickly).
     wait_until(lambda: _accepts(url), "the server to recover from the crash", seconds=60)
 
