@@ -133,6 +133,15 @@ class ActivityQueries(Protocol):
         until - 1 (dates), ordered by day, then name. Read from the per-user rollup
         activity.user_event_counts for the events roll_up_user_events has taken
         (those before its rolled_before), and from the user's events for the rest.
+        Nothing before the retention horizon (activity.event_retention.kept_from,
+        which delete_events_before advances) is counted, even while a retention run
+        is still deleting it; the day the horizon falls in is counted from the
+        events left.
+
+
+        the first UTC day wholly at or after the horizon
+        the day of the horizon, as far as the rollup has it
+        what the rollup has not taken yet
         """
 
     def roll_up_user_events(
@@ -214,7 +223,10 @@ class ActivityQueries(Protocol):
         batch_size-th oldest one's time, so a few more when events share it. Returns
         how many; call it until it returns 0. After drop_event_partitions only the
         events of a partly expired month are left; one statement reads one time range
-        of the occurred_at index and touches only the partitions it spans.
+        of the occurred_at index and touches only the partitions it spans. It first
+        moves the retention horizon (activity.event_retention) up to cutoff, so the
+        per-user rollup stops counting those events at once and is not counted down
+        event by event.
         """
 
     def record_events(
@@ -316,6 +328,15 @@ class AsyncActivityQueries(Protocol):
         until - 1 (dates), ordered by day, then name. Read from the per-user rollup
         activity.user_event_counts for the events roll_up_user_events has taken
         (those before its rolled_before), and from the user's events for the rest.
+        Nothing before the retention horizon (activity.event_retention.kept_from,
+        which delete_events_before advances) is counted, even while a retention run
+        is still deleting it; the day the horizon falls in is counted from the
+        events left.
+
+
+        the first UTC day wholly at or after the horizon
+        the day of the horizon, as far as the rollup has it
+        what the rollup has not taken yet
         """
 
     async def roll_up_user_events(
@@ -397,7 +418,10 @@ class AsyncActivityQueries(Protocol):
         batch_size-th oldest one's time, so a few more when events share it. Returns
         how many; call it until it returns 0. After drop_event_partitions only the
         events of a partly expired month are left; one statement reads one time range
-        of the occurred_at index and touches only the partitions it spans.
+        of the occurred_at index and touches only the partitions it spans. It first
+        moves the retention horizon (activity.event_retention) up to cutoff, so the
+        per-user rollup stops counting those events at once and is not counted down
+        event by event.
         """
 
     async def record_events(

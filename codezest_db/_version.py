@@ -4,4 +4,4 @@ Bump it with every change under db/migrations/, add a CHANGELOG.md entry, and
 record the migrations' checksums for it (see docs/migrations.md, "Versioning").
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

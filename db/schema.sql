@@ -338,10 +338,11 @@ begin
    group by 1, 2;
   perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
   insert into activity.user_event_counts (user_id, day, name, count)
-  select user_id, (occurred_at at time zone 'UTC')::date, name, -count(*)
-    from old_events
-   where user_id is not null
-     and occurred_at < (select rolled_before from activity.user_event_rollup)
+  select e.user_id, (e.occurred_at at time zone 'UTC')::date, e.name, -count(*)
+    from old_events e, activity.user_event_rollup r, activity.event_retention k
+   where e.user_id is not null
+     and e.occurred_at < r.rolled_before
+     and e.occurred_at >= k.kept_from
    group by 1, 2, 3;
   return null;
 end
@@ -362,10 +363,11 @@ begin
    group by 1, 2;
   perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
   insert into activity.user_event_counts (user_id, day, name, count)
-  select user_id, (occurred_at at time zone 'UTC')::date, name, count(*)
-    from new_events
-   where user_id is not null
-     and occurred_at < (select rolled_before from activity.user_event_rollup)
+  select e.user_id, (e.occurred_at at time zone 'UTC')::date, e.name, count(*)
+    from new_events e, activity.user_event_rollup r, activity.event_retention k
+   where e.user_id is not null
+     and e.occurred_at < r.rolled_before
+     and e.occurred_at >= k.kept_from
    group by 1, 2, 3;
   return null;
 end
@@ -390,13 +392,15 @@ begin
   perform pg_advisory_xact_lock_shared(activity.user_event_rollup_lock());
   insert into activity.user_event_counts (user_id, day, name, count)
   select user_id, day, name, sum(n)
-    from (select user_id, (occurred_at at time zone 'UTC')::date as day, name, -1 as n
-            from old_events
-           where occurred_at < (select rolled_before from activity.user_event_rollup)
+    from (select e.user_id, (e.occurred_at at time zone 'UTC')::date as day, e.name, -1 as n
+            from old_events e, activity.user_event_rollup r, activity.event_retention k
+           where e.occurred_at < r.rolled_before
+             and e.occurred_at >= k.kept_from
           union all
-          select user_id, (occurred_at at time zone 'UTC')::date, name, 1
-            from new_events
-           where occurred_at < (select rolled_before from activity.user_event_rollup)) as changes
+          select e.user_id, (e.occurred_at at time zone 'UTC')::date, e.name, 1
+            from new_events e, activity.user_event_rollup r, activity.event_retention k
+           where e.occurred_at < r.rolled_before
+             and e.occurred_at >= k.kept_from) as changes
    where user_id is not null
    group by 1, 2, 3
   having sum(n) <> 0;
@@ -1212,6 +1216,31 @@ COMMENT ON COLUMN activity.event_counts.count IS 'Events added (or, negative, de
 --
 
 COMMENT ON COLUMN activity.event_counts.folded IS 'true: a row compact_event_counts wrote (the sum of the deltas it folded); false: a delta written by a trigger.';
+
+
+--
+-- Name: event_retention; Type: TABLE; Schema: activity; Owner: -
+--
+
+CREATE TABLE activity.event_retention (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    kept_from timestamp with time zone DEFAULT '-infinity'::timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE event_retention; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON TABLE activity.event_retention IS 'One row: the retention horizon of analytics_events (delete_events_before advances it).';
+
+
+--
+-- Name: COLUMN event_retention.kept_from; Type: COMMENT; Schema: activity; Owner: -
+--
+
+COMMENT ON COLUMN activity.event_retention.kept_from IS 'Events that occurred before it are deleted or being deleted; the per-user rollup does not count them.';
 
 
 --
@@ -3099,6 +3128,14 @@ ALTER TABLE ONLY activity.event_counts
 
 
 --
+-- Name: event_retention event_retention_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
+--
+
+ALTER TABLE ONLY activity.event_retention
+    ADD CONSTRAINT event_retention_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: user_activities user_activities_pkey; Type: CONSTRAINT; Schema: activity; Owner: -
 --
 
@@ -3635,6 +3672,13 @@ CREATE INDEX analytics_events_p2027_01_user_id_occurred_at_name_idx ON activity.
 --
 
 CREATE INDEX event_counts_day_name_idx ON activity.event_counts USING btree (day, name) INCLUDE (count);
+
+
+--
+-- Name: event_retention_one_row; Type: INDEX; Schema: activity; Owner: -
+--
+
+CREATE UNIQUE INDEX event_retention_one_row ON activity.event_retention USING btree ((true));
 
 
 --
@@ -4669,4 +4713,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261202171548'),
     ('20261202171731'),
     ('20261202174036'),
-    ('20261202185251');
+    ('20261202185251'),
+    ('20261203111500');

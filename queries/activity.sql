@@ -66,29 +66,49 @@ having sum(count) <> 0
 -- until - 1 (dates), ordered by day, then name. Read from the per-user rollup
 -- activity.user_event_counts for the events roll_up_user_events has taken
 -- (those before its rolled_before), and from the user's events for the rest.
+-- Nothing before the retention horizon (activity.event_retention.kept_from,
+-- which delete_events_before advances) is counted, even while a retention run
+-- is still deleting it; the day the horizon falls in is counted from the
+-- events left.
 -- plan: custom
 -- not null: name, day, count
-with counts as (
+with bounds as (
+  select r.rolled_before, k.kept_from,
+         greatest((:since::date)::timestamp at time zone 'UTC', k.kept_from) as since_at,
+         (:until::date)::timestamp at time zone 'UTC' as until_at,
+         -- the first UTC day wholly at or after the horizon
+         ((k.kept_from at time zone 'UTC') + interval '1 day' - interval '1 microsecond')::date as whole_from
+    from activity.user_event_rollup r, activity.event_retention k
+), counts as (
   select name, day, count
     from activity.user_event_counts
    where user_id = :user_id
      and folded
-     and day >= :since::date
+     and day >= greatest(:since::date, (select whole_from from bounds))
      and day < :until::date
   union all
   select name, day, count
     from activity.user_event_counts
    where user_id = :user_id
      and not folded
-     and day >= :since::date
+     and day >= greatest(:since::date, (select whole_from from bounds))
      and day < :until::date
   union all
+  -- the day of the horizon, as far as the rollup has it
   select name, (occurred_at at time zone 'UTC')::date, count(*)
     from activity.analytics_events
    where user_id = :user_id
-     and occurred_at >= greatest((:since::date)::timestamp at time zone 'UTC',
-                                 (select rolled_before from activity.user_event_rollup))
-     and occurred_at < (:until::date)::timestamp at time zone 'UTC'
+     and occurred_at >= (select since_at from bounds)
+     and occurred_at < (select least(until_at, rolled_before,
+                                     whole_from::timestamp at time zone 'UTC') from bounds)
+   group by 1, 2
+  union all
+  -- what the rollup has not taken yet
+  select name, (occurred_at at time zone 'UTC')::date, count(*)
+    from activity.analytics_events
+   where user_id = :user_id
+     and occurred_at >= (select greatest(since_at, rolled_before) from bounds)
+     and occurred_at < (select until_at from bounds)
    group by 1, 2
 )
 select name, day, sum(count)::bigint as count
@@ -169,8 +189,16 @@ select activity.drop_event_partitions(:before::timestamptz);
 -- batch_size-th oldest one's time, so a few more when events share it. Returns
 -- how many; call it until it returns 0. After drop_event_partitions only the
 -- events of a partly expired month are left; one statement reads one time range
--- of the occurred_at index and touches only the partitions it spans.
+-- of the occurred_at index and touches only the partitions it spans. It first
+-- moves the retention horizon (activity.event_retention) up to cutoff, so the
+-- per-user rollup stops counting those events at once and is not counted down
+-- event by event.
 -- optional: batch_size
+with horizon as (
+  update activity.event_retention
+     set kept_from = :cutoff
+   where kept_from < :cutoff
+)
 delete from activity.analytics_events
  where occurred_at < :cutoff
    and occurred_at <= coalesce((select occurred_at

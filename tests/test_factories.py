@@ -26,6 +26,7 @@ from codezest_db.testing.factories import (
     make_payment_method,
     make_user,
 )
+from tests.test_schema import INTERNAL
 
 Conn = psycopg.Connection[Any]
 AsyncConn = psycopg.AsyncConnection[Any]
@@ -94,15 +95,9 @@ def test_there_is_a_factory_for_every_table(conn: Conn) -> None:
         " where n.nspname in ('auth', 'learning', 'payments', 'notifications', 'activity')"
         " and c.relkind in ('r', 'p') and not c.relispartition"
     ).fetchall()
-    # The per-day event counts are derived data, kept by triggers, and the per-user
+    # The rollups are derived data, kept by triggers and jobs, and the per-user
     # marks are written by the queries that sign out or mark read: no factory makes them.
-    derived = {
-        "activity.event_counts",
-        "auth.session_revocations",
-        "notifications.notification_read_marks",
-        "activity.user_event_counts",
-        "activity.user_event_rollup",
-    }
+    derived = INTERNAL
     assert sorted({t for (t,) in tables} - derived) == sorted(table for _, _, table in TABLES)
     made = {name for name in factories.__all__ if name.startswith("make_")}
     assert made == {f"make_{name}" for name in IDS}

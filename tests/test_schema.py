@@ -35,6 +35,7 @@ VERSIONS = [
     "20261202171731",
     "20261202174036",
     "20261202185251",
+    "20261203111500",
 ]
 SCHEMA_MADE_BY = dict(zip(VERSIONS, SCHEMAS, strict=False))  # version -> the schema it creates
 
@@ -83,6 +84,7 @@ INTERNAL = {
     "notifications.notification_read_marks",  # per-user "notifications before this are read"
     "activity.user_event_counts",  # the count_user_events_by_day rollup
     "activity.user_event_rollup",  # its one row: how far the rollup has counted
+    "activity.event_retention",  # its one row: the retention horizon
 }
 # Primary keys other than (id): a partitioned table's key must hold its partition key.
 KEYS = {

@@ -16,6 +16,7 @@ from codezest_db.errors import ConfigurationError
 from codezest_db.testing import TestServer
 from codezest_db.tools.seed.fill import seed
 from codezest_db.tools.seed.tables import COLUMNS, TABLES
+from tests.test_schema import INTERNAL
 
 USERS = 60
 TODAY = "2026-06-01"
@@ -74,9 +75,7 @@ def test_cli_fills_all_30_tables(
             " (select inhrelid from pg_inherits)"
         ).fetchall()
         assert _count(conn, "activity.event_counts") > 0
-    marks = ["auth.session_revocations", "notifications.notification_read_marks"]
-    marks += ["activity.user_event_counts", "activity.user_event_rollup"]
-    assert sorted(r[0] for r in listed) == sorted([*TABLES, "activity.event_counts", *marks])
+    assert sorted(r[0] for r in listed) == sorted([*TABLES, *INTERNAL])
 
 
 def test_same_seed_same_rows_other_seed_other_rows(fresh_database: Callable[[], str]) -> None:

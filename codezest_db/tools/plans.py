@@ -271,9 +271,12 @@ def _sample(
     types: list[PgType],
 ) -> list[Any]:
     """Values for *used* that make the plan realistic: taken from a deep row of the
-    heaviest owner of the query's main table, else by type."""
-    main = _TABLE.search(spec.sql)
-    row = _row(conn, catalog, main[1], main[2]) if main else {}
+    heaviest owner of the query's main table (the first it names with a user_id,
+    else the first), else by type."""
+    tables = _TABLE.findall(spec.sql)
+    owned = [(schema, t) for schema, t in tables if (schema, t, "user_id") in catalog.by_name]
+    main = (owned or tables or [None])[0]
+    row = _row(conn, catalog, *main) if main else {}
     keyset = {param: column for column, param in _KEYSET.findall(spec.sql)}
     values = []
     for param, pg_type in zip(used, types, strict=True):

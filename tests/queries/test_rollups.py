@@ -18,6 +18,7 @@ import psycopg
 
 from codezest_db import queries
 from codezest_db.models import EventCountRow
+from codezest_db.testing import TestServer
 
 Conn = psycopg.Connection[Any]
 
@@ -26,13 +27,15 @@ SINCE, UNTIL = date(2021, 5, 1), date(2021, 8, 1)
 LATER = DAY + timedelta(days=40)  # roll-ups stop here: events after it stay raw
 
 
-def truth(conn: Conn, user_id: uuid.UUID) -> list[EventCountRow]:
+def truth(conn: Conn, user_id: uuid.UUID, kept_from: datetime | None = None) -> list[EventCountRow]:
+    """The user's counts from the events themselves, those since *kept_from* if given."""
+    since = max(datetime(2021, 5, 1, tzinfo=UTC), kept_from or datetime.min.replace(tzinfo=UTC))
     rows = conn.execute(
         "select name, (occurred_at at time zone 'UTC')::date, count(*)"
         "  from activity.analytics_events"
         " where user_id = %s and occurred_at >= %s and occurred_at < %s"
         " group by 1, 2 order by 2, 1",
-        (user_id, datetime(2021, 5, 1, tzinfo=UTC), datetime(2021, 8, 1, tzinfo=UTC)),
+        (user_id, since, datetime(2021, 8, 1, tzinfo=UTC)),
     ).fetchall()
     return [EventCountRow(name=n, day=d, count=c) for n, d, c in rows]
 
@@ -214,3 +217,124 @@ def test_roll_up_gives_way_to_ingest_instead_of_blocking_it(database_url: str) -
         assert 0.3 < took < 5 and waits and waits[0] < 0.3
         for c in (ingest, job, more):
             c.rollback()
+
+
+def user_deltas(conn: Conn) -> int:
+    """Every delta row of the per-user rollup, of any user."""
+    row = conn.execute(
+        "select count(*) from activity.user_event_counts where not folded"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def retire(conn: Conn, cutoff: datetime, batch_size: int) -> list[int]:
+    calls = []
+    while deleted := queries.activity.delete_events_before(
+        conn, cutoff=cutoff, batch_size=batch_size
+    ):
+        calls.append(deleted)
+    return calls
+
+
+def test_retention_stops_counting_its_events_at_once_and_writes_no_per_user_delta(
+    conn: Conn,
+) -> None:
+    """delete_events_before moves the retention horizon to its cutoff first: the
+    rollup stops counting what is before it from the first batch on, and the
+    delete trigger writes no per-user delta for it (the cost it had: one delta
+    per deleted event's user, day and name)."""
+    user, other = uuid.uuid4(), uuid.uuid4()
+    record(conn, user, 300, DAY, 5)  # 62 days
+    record(conn, other, 40, DAY, 11)
+    roll_all(conn, LATER)  # most of them folded into the rollup, the rest raw
+    assert user_deltas(conn) == 0
+    cutoff = DAY + timedelta(days=10, hours=7)  # 19:00 on a day with events before and after
+
+    first = queries.activity.delete_events_before(conn, cutoff=cutoff, batch_size=20)
+    assert first == 20  # one batch of many: the rest of the old events are still there
+    assert counted(conn, user) == truth(conn, user, kept_from=cutoff)
+    assert counted(conn, other) == truth(conn, other, kept_from=cutoff)
+    assert user_deltas(conn) == 0
+    assert len(retire(conn, cutoff, batch_size=20)) > 1
+    assert counted(conn, user) == truth(conn, user) == truth(conn, user, kept_from=cutoff)
+    assert user_deltas(conn) == 0
+
+    # A late event before the horizon is not counted (and costs no delta); one
+    # on the horizon's day after it is, and so is a delete there, after a roll-up.
+    record(conn, user, 2, cutoff - timedelta(hours=30), 1)
+    assert user_deltas(conn) == 0
+    record(conn, user, 2, cutoff + timedelta(hours=1), 1)
+    assert user_deltas(conn) == 2  # names a and b, before the rollup's time: deltas
+    conn.execute(
+        "delete from activity.analytics_events where user_id = %s"
+        " and occurred_at > %s and occurred_at < %s and name = 'a'",
+        (user, cutoff, cutoff + timedelta(hours=5)),
+    )
+    assert counted(conn, user) == truth(conn, user, kept_from=cutoff)
+    roll_all(conn, LATER + timedelta(days=60))
+    assert counted(conn, user) == truth(conn, user, kept_from=cutoff)
+    assert counted(conn, other) == truth(conn, other, kept_from=cutoff)
+
+    # An earlier cutoff leaves the horizon where it is; a later one at midnight moves it.
+    assert retire(conn, cutoff - timedelta(days=1), batch_size=20) == [2]  # the late pair
+    assert counted(conn, user) == truth(conn, user, kept_from=cutoff)
+    midnight = datetime(2021, 6, 20, tzinfo=UTC)
+    retire(conn, midnight, batch_size=50)
+    assert counted(conn, user) == truth(conn, user) == truth(conn, user, kept_from=midnight)
+    assert counted(conn, user)[0].day == midnight.date()
+
+
+def test_retention_and_roll_ups_and_ingest_at_once_never_deadlock(
+    test_server: TestServer,
+) -> None:
+    """Three connections on real threads, each committing: retention batches with
+    a rising cutoff, roll-ups, and ingest of new and late events. The horizon has
+    a table of its own: a retention batch holds its row lock while its trigger
+    waits for the rollup's advisory lock, which a roll-up holds while it updates
+    the rollup's row; sharing one row, the two would deadlock."""
+    url = test_server.create_database(migrated=True)
+    user = uuid.uuid4()
+    failures: list[BaseException] = []
+    stop = threading.Event()
+    try:
+        with psycopg.connect(url, autocommit=True) as setup:
+            record(setup, user, 400, DAY, 2)
+
+        def run(work: Any) -> None:
+            try:
+                with psycopg.connect(url, autocommit=True) as own:
+                    step = 0
+                    while not stop.is_set():
+                        work(own, step)
+                        step += 1
+            except BaseException as exc:  # every failure is the test's
+                failures.append(exc)
+                stop.set()
+
+        def retention(c: Conn, step: int) -> None:
+            cutoff = DAY + timedelta(hours=step % 200)
+            queries.activity.delete_events_before(c, cutoff=cutoff, batch_size=5)
+
+        def roll_up(c: Conn, step: int) -> None:
+            queries.activity.roll_up_user_events(c, before=LATER, batch_size=7)
+
+        def ingest(c: Conn, step: int) -> None:
+            record(c, user, 3, DAY + timedelta(hours=step % 300), 0.5)
+
+        threads = [threading.Thread(target=run, args=(w,)) for w in (retention, roll_up, ingest)]
+        for thread in threads:
+            thread.start()
+        time.sleep(4)
+        stop.set()
+        for thread in threads:
+            thread.join(30)
+        assert not any(t.is_alive() for t in threads)
+        assert not failures, failures
+        with psycopg.connect(url, autocommit=True) as check:
+            row = check.execute("select kept_from from activity.event_retention").fetchone()
+            assert row is not None and row[0] > DAY
+            assert counted(check, user) == truth(check, user, kept_from=row[0])
+            roll_all(check, LATER + timedelta(days=60))
+            assert counted(check, user) == truth(check, user, kept_from=row[0])
+    finally:
+        test_server.drop_database(url)

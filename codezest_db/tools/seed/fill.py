@@ -68,7 +68,8 @@ def _progress(console: Console | None) -> Progress:
 
 
 # Truncated with the tables: the per-user marks, and the per-user rollup of the
-# events (its one-row state stays: the rollup's time is still right for no events).
+# events (its one-row state stays: the rollup's time is still right for no events;
+# the retention horizon goes back to none, or the new events before it would not count).
 _MARKS = (
     "auth.session_revocations",
     "notifications.notification_read_marks",
@@ -81,6 +82,7 @@ def _make_room(conn: psycopg.Connection[Any], truncate: bool) -> None:
     if truncate:
         marks = [sql.Identifier(*t.split(".")) for t in _MARKS]
         conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join([*names, *marks])))
+        conn.execute("update activity.event_retention set kept_from = '-infinity'")
         return
     probe = sql.SQL(" union all ").join(
         sql.SQL("(select {} from {} limit 1)").format(sql.Literal(t), n)
