@@ -12,7 +12,10 @@ hits all alike; medians over R rounds, in microseconds per call, and ratios:
 - a page of 1,000 rows of ``queries.activity.list_user_activity`` (explicit
   connection) against raw psycopg tuples, same SQL and parameters;
 - the same page against the naive way to get models:
-  ``[UserActivity.model_validate(dict(zip(names, row))) for row in rows]``.
+  ``[UserActivity.model_validate(dict(zip(names, row))) for row in rows]``;
+- the same page against raw psycopg decoding JSON as ours does
+  (``codezest_db._query.jsonb``: pydantic-core's parser instead of
+  ``json.loads``), to tell what the parser buys from what the rest costs.
 
 Every row of ours is a validated, frozen model. Each ratio is the median of the
 per-round ratios (a round's pair ran back to back, who goes first alternating),
@@ -36,6 +39,7 @@ from _common import seed  # bench/, beside this script
 
 import codezest_db as db
 from codezest_db import migrate, queries
+from codezest_db._query import jsonb
 from codezest_db.models import UserActivity
 from codezest_db.tools.scratch import migrated_database
 
@@ -73,6 +77,10 @@ def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call,
     page = {"user_id": user_id, "limit": PAGE, "before": None, "before_id": None}
     conn = psycopg.connect(url, autocommit=True)  # shared by raw and ours: same connection
     held = psycopg.connect(url, autocommit=True)  # raw's side of the pooled pair
+    # Raw psycopg decoding JSON as ours does (codezest_db._query.jsonb), for the page:
+    # how much of the page's figure is the faster JSON parser, how much the rest.
+    fast_json = psycopg.connect(url, autocommit=True)
+    jsonb.install(fast_json)
     db.configure(url, min_size=1, max_size=1)
 
     def raw_lookup(i: int) -> object:
@@ -90,6 +98,9 @@ def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call,
     def raw_page(i: int) -> object:
         return conn.execute(page_sql, page).fetchall()
 
+    def raw_page_fast_json(i: int) -> object:
+        return fast_json.execute(page_sql, page).fetchall()
+
     def naive_page(i: int) -> object:
         cur = conn.execute(page_sql, page)
         names = [column.name for column in cur.description or ()]
@@ -105,6 +116,7 @@ def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call,
         "lookup, pooled": (raw_held, pooled),
         f"page of {PAGE} rows": (raw_page, our_page),
         f"page of {PAGE}, vs naive validate": (naive_page, our_page),
+        f"page of {PAGE}, vs raw + our JSON": (raw_page_fast_json, our_page),
     }
 
 

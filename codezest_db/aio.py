@@ -35,6 +35,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 from . import _config, _poolers, _watchdog
 from ._multiplex import Multiplexer
 from ._pools import PoolState, Role, lost, pool_kwargs
+from ._query import jsonb
 from ._query.domains import Queries
 from ._query.execute_async import behind_pooler, execute
 from ._query.statement import Params, Statement
@@ -175,6 +176,7 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     notice = _poolers.Notice(f"the pool {name}", _poolers.POOL_FIX) if settings.prepares else None
 
     async def configured(conn: AsyncConnection) -> None:  # a new connection: alive
+        jsonb.install(conn)  # its json and jsonb values decoded fast (`_query.jsonb`)
         if notice is not None and await behind_pooler(conn):
             notice.found(conn)
         _poolers.known(conn)

@@ -28,6 +28,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config, _poolers, _watchdog
 from ._pools import PoolState, Role, lost, pool_kwargs
+from ._query import jsonb
 from ._query.execute import behind_pooler, execute
 from ._query.statement import Params, Statement
 from .errors import ConfigurationError, ConnectionFailed, from_psycopg
@@ -147,6 +148,7 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
     notice = _poolers.Notice(f"the pool {name}", _poolers.POOL_FIX) if settings.prepares else None
 
     def configured(conn: Connection) -> None:  # a new connection: alive
+        jsonb.install(conn)  # its json and jsonb values decoded fast (`_query.jsonb`)
         if notice is not None and behind_pooler(conn):
             notice.found(conn)
         _poolers.known(conn)

@@ -18,6 +18,7 @@ from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 
 from .._poolers import SERVER_PID, is_pooler
+from . import jsonb
 from .statement import Fetch, Params, Statement
 
 __all__ = ["behind_pooler", "collect", "execute"]
@@ -30,6 +31,8 @@ def execute(conn: Connection[Any], stmt: Statement, params: Params) -> Any:
     # Like conn.execute(), the cursor is left to reference counting: a
     # with-block would cost more than the row's validation saves.
     cur = conn.cursor(row_factory=stmt.row_factory)
+    if stmt.json_rows and (not jsonb.installed(conn)):  # the caller's connection
+        jsonb.install(cur)
     cur.execute(stmt.sql, params, prepare=stmt.prepare)
     return collect(cur, stmt)
 

@@ -16,6 +16,7 @@ from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import tuple_row
 
 from .._poolers import SERVER_PID, is_pooler
+from . import jsonb
 from .statement import Fetch, Params, Statement
 
 __all__ = ["behind_pooler", "collect", "execute"]
@@ -28,6 +29,8 @@ async def execute(conn: AsyncConnection[Any], stmt: Statement, params: Params) -
     # Like conn.execute(), the cursor is left to reference counting: a
     # with-block would cost more than the row's validation saves.
     cur = conn.cursor(row_factory=stmt.row_factory)
+    if stmt.json_rows and not jsonb.installed(conn):  # the caller's connection
+        jsonb.install(cur)
     await cur.execute(stmt.sql, params, prepare=stmt.prepare)
     return await collect(cur, stmt)
 

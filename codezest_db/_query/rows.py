@@ -18,7 +18,7 @@ from typing import Any
 from psycopg.rows import RowFactory
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["model_row"]
+__all__ = ["model_row", "schema_has"]
 
 
 def model_row(model: type[BaseModel]) -> RowFactory[Any]:
@@ -93,7 +93,7 @@ def _row_type(model: type[BaseModel], names: list[str]) -> type[tuple[Any, ...]]
     if schema.get("type") != "model" or schema.get("custom_init") or schema.get("root_model"):
         return None
     fields = schema["schema"]
-    if fields.get("type") != "model-fields" or _nests(list(fields["fields"].values())):
+    if fields.get("type") != "model-fields" or schema_has(list(fields["fields"].values()), _NESTED):
         return None
     if len(set(names)) != len(names) or not set(names) <= set(fields["fields"]):
         return None
@@ -105,11 +105,12 @@ def _row_type(model: type[BaseModel], names: list[str]) -> type[tuple[Any, ...]]
         return None
 
 
-def _nests(schema: Any) -> bool:
+def schema_has(schema: Any, kinds: frozenset[str]) -> bool:
+    """Whether a pydantic-core schema holds a schema of one of *kinds* anywhere."""
     if isinstance(schema, dict):
-        if isinstance(kind := schema.get("type"), str) and kind in _NESTED:
+        if isinstance(kind := schema.get("type"), str) and kind in kinds:
             return True
-        return any(_nests(value) for value in schema.values())
+        return any(schema_has(value, kinds) for value in schema.values())
     if isinstance(schema, list | tuple):
-        return any(_nests(value) for value in schema)
+        return any(schema_has(value, kinds) for value in schema)
     return False

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg.rows import RowFactory, tuple_row
 
+from .jsonb import holds_json
 from .parse import QuerySpec
 from .rows import model_row
 
@@ -43,6 +44,8 @@ class Statement:
     prepare: bool | None  # psycopg's: None lets it prepare; False never (``plan: custom``)
     reads: bool  # its SQL only reads: a replica may answer it, reads may batch
     python: Callable[..., Any] | None = None  # a query written in Python: python(conn, **params)
+    # Many rows that may hold JSON: decoded by `codezest_db._query.jsonb` on any connection.
+    json_rows: bool = False
 
     @property
     def batches(self) -> bool:
@@ -60,14 +63,16 @@ _FETCH = {
 
 def statement(spec: QuerySpec, python: Callable[..., Any] | None = None) -> Statement:
     """The `Statement` of *spec*; *python* implements a query written in Python."""
+    fetch = _FETCH[spec.operation.name]
     return Statement(
         qualname=spec.qualname,
         sql=spec.sql,
-        fetch=_FETCH[spec.operation.name],
+        fetch=fetch,
         row_factory=model_row(spec.model) if spec.model is not None else tuple_row,
         prepare=False if spec.custom_plan else None,
         reads=spec.reads,
         python=python,
+        json_rows=spec.model is not None and fetch is Fetch.ALL and holds_json(spec.model),
     )
 
 
