@@ -19,6 +19,12 @@ three ways, taking turns so that drift and caching hit all alike:
 Reported per way: the median and spread of the wall time of the statement
 (loopback, autocommit off, jit off as the services run), the rows deleted and
 the per-user rollup rows written. The goal is every job batch under 50 ms.
+
+Then what the horizon costs the read it changes: ``count_user_events_by_day``
+over 90 days for the heaviest user (the most common ``user_id`` of the
+events), with no horizon and with the horizon at the cutoff plus 7 hours (its
+day then counted from that user's events), interleaved likewise; the goal
+for an aggregate is under 50 ms, the rollup's design goal 20 ms.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any
 
 import psycopg
 
+from codezest_db import queries
 from codezest_db._query.parse import domain_files, load_domain, load_specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +74,22 @@ def one(conn: psycopg.Connection[Any], way: str, sql: str, params: dict[str, Any
         conn.rollback()
 
 
+def counting(conn: psycopg.Connection[Any], user: Any, kept_from: Any, days: tuple) -> float:
+    """Seconds of one count_user_events_by_day call with the horizon at *kept_from*."""
+    try:
+        conn.execute("set local jit = off")
+        conn.execute("update activity.event_retention set kept_from = %s", (kept_from,))
+        started = time.perf_counter()
+        rows = queries.activity.count_user_events_by_day(
+            conn, user_id=user, since=days[0], until=days[1]
+        )
+        elapsed = time.perf_counter() - started
+        assert rows, "the heaviest user has no counts: roll the dataset up first"
+        return elapsed
+    finally:
+        conn.rollback()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True)
@@ -87,6 +110,24 @@ def main() -> None:
                 result = one(conn, way, sqls[way], params)
                 if run:
                     results[way].append(result)
+        heavy = conn.execute(
+            "select (most_common_vals::text::text[])[1]::uuid from pg_stats"
+            " where schemaname = 'activity' and attname = 'user_id'"
+            " and tablename = 'analytics_events' order by inherited desc limit 1"
+        ).fetchone()
+        assert heavy is not None, "no statistics: vacuum analyze the dataset"
+        until = conn.execute("select max(occurred_at)::date + 1 from activity.analytics_events")
+        last = until.fetchone()
+        assert last is not None
+        days = (last[0] - timedelta(days=90), last[0])
+        conn.rollback()
+        horizons = {"no horizon": "-infinity", "horizon": params["cutoff"] + timedelta(hours=7)}
+        counts: dict[str, list[float]] = {name: [] for name in horizons}
+        for run in range(args.runs + 1):
+            for name in list(horizons)[run % 2 :] + list(horizons)[: run % 2]:
+                took = counting(conn, heavy[0], horizons[name], days)
+                if run:
+                    counts[name].append(took)
     print(
         f"cutoff {params['cutoff']:%Y-%m-%d %H:%M}, batch_size {args.batch_size}, "
         f"{args.runs} runs each, interleaved"
@@ -102,6 +143,11 @@ def main() -> None:
             f"{way:<12} {median:10.1f} {spread:>14} {deleted:8} {written:12}"
             f"   ({median / (base * 1e3):.2f}x of 0.3.0)"
         )
+    print(f"count_user_events_by_day, 90 days, heaviest user {heavy[0]}:")
+    for name, series in counts.items():
+        times = [t * 1e3 for t in series]
+        spread = f"{min(times):.1f}-{max(times):.1f}"
+        print(f"  {name:<12} {statistics.median(times):10.2f} ms {spread:>14}")
 
 
 if __name__ == "__main__":
