@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -69,8 +70,11 @@ def seed_feed(url: str, rows: int) -> object:
     return user.id
 
 
-def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call, Call]]:
-    """(raw, ours) per comparison: each side on its own connection, held throughout."""
+def pairs(
+    url: str, emails: list[str], user_id: object
+) -> tuple[dict[str, tuple[Call, Call]], list[int]]:
+    """(raw, ours) per comparison, each side on its own connection, held throughout;
+    and the server processes (backend pids) of those connections."""
     n = len(emails)
     lookup = queries.auth.get_user_by_email.sql
     page_sql = queries.activity.list_user_activity.sql
@@ -111,13 +115,34 @@ def pairs(url: str, emails: list[str], user_id: object) -> dict[str, tuple[Call,
         return queries.activity.list_user_activity(conn, user_id=user_id, limit=PAGE)
 
     assert len(our_page(0)) == PAGE, "the feed needs a full page"  # type: ignore[arg-type]
+    with db.connection() as pooled_conn:  # the pool's one connection
+        backends = [c.info.backend_pid for c in (conn, held, fast_json, pooled_conn)]
     return {
         "lookup, explicit connection": (raw_lookup, explicit),
         "lookup, pooled": (raw_held, pooled),
         f"page of {PAGE} rows": (raw_page, our_page),
         f"page of {PAGE}, vs naive validate": (naive_page, our_page),
         f"page of {PAGE}, vs raw + our JSON": (raw_page_fast_json, our_page),
-    }
+    }, backends
+
+
+def pin(backends: list[int]) -> str:
+    """Run this process and every backend of the bench on one CPU; say how it went.
+
+    On a small VM the latency of a round trip depends on whether the backend
+    runs on the client's CPU (about 30 us for a lookup here) or on another
+    (80-120 us: a cross-CPU wake-up), and the scheduler keeps each connection's
+    backend where it happens to be: left alone, two connections differ by 3x
+    and a comparison across connections measures placement, not code.
+    """
+    cpu = min(os.sched_getaffinity(0))
+    try:
+        os.sched_setaffinity(0, {cpu})
+        for pid in backends:
+            os.sched_setaffinity(pid, {cpu})
+    except OSError as exc:  # a remote server, or not allowed
+        return f"not pinned ({exc}): cross-connection ratios include CPU placement"
+    return f"this process and its {len(backends)} backends pinned to CPU {cpu}"
 
 
 TARGETS = {
@@ -154,6 +179,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=400, help="lookups per round")
     parser.add_argument("--pages", type=int, default=5, help="pages per round")
     parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--no-pin", action="store_true", help="leave CPU placement alone")
     args = parser.parse_args()
 
     scratch = contextlib.ExitStack()
@@ -161,9 +187,10 @@ def main() -> None:
     migrate.up(url)
     emails = seed(url, 1000)
     user_id = seed_feed(url, PAGE + 200)
-    contenders = pairs(url, emails, user_id)
+    contenders, backends = pairs(url, emails, user_id)
     with psycopg.connect(url) as c:
         print(f"server {c.info.server_version}, {c.info.host or 'socket'}")
+    print("not pinned (--no-pin)" if args.no_pin else pin(backends))
 
     def calls(name: str) -> int:
         return args.calls if name.startswith("lookup") else args.pages
