@@ -193,3 +193,21 @@ async def read_async(database_url: str, user_id: uuid.UUID, document: Any) -> No
             assert jsonb.installed(pooled)
     finally:
         await aio.close()
+
+
+def test_only_list_queries_whose_models_can_hold_json_install_it_on_a_cursor() -> None:
+    """The ~7 us of installing on a cursor is paid where rows may hold JSON and be many."""
+    from codezest_db._query.parse import load_specs
+    from codezest_db._query.statement import statement
+
+    chosen = {
+        spec.qualname: statement(spec).json_rows
+        for specs in load_specs().values()
+        for spec in specs
+    }
+    assert chosen["activity.list_user_activity"] is True  # metadata: dict[str, Any]
+    assert chosen["activity.list_events_by_name"] is True  # properties
+    assert chosen["auth.get_user_by_email"] is False  # one row
+    assert chosen["activity.record_activity"] is False  # one row, though it holds JSON
+    assert chosen["auth.list_user_sessions"] is False  # many rows, no JSON field
+    assert 0 < sum(chosen.values()) < len(chosen) / 2

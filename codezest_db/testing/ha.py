@@ -40,7 +40,7 @@ import psycopg
 import pytest
 
 from .. import migrate
-from .servers import _as_user, _give, _local_server_user, free_port
+from .servers import _as_user, _give, _local_server_user, _run, free_port
 
 __all__ = [
     "HACluster",
@@ -384,23 +384,7 @@ class HACluster:
         }
 
     def _command(self, command: list[Any], timeout: float) -> str:
-        args = [str(part) for part in command]
-        done = subprocess.run(
-            args,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=max(timeout, 1),
-            check=False,
-            cwd=self.workdir,
-            env=self._environment(),
-            **_as_user(self._user),
-        )
-        if done.returncode != 0:
-            name = " ".join(args[:3]) if Path(args[0]).name == "pg_autoctl" else Path(args[0]).name
-            raise RuntimeError(f"{name} failed ({done.returncode}):\n{done.stderr[-4000:]}")
-        output: str = done.stdout
-        return output
+        return _run(command, self._user, timeout=timeout, cwd=self.workdir, env=self._environment())
 
     def _pg_autoctl(self, *args: Any, timeout: float) -> str:
         return self._command([_pg_autoctl_program(), *args], timeout)

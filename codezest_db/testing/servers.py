@@ -403,21 +403,35 @@ def _pg_ctl(bin_dir: Path, pgdata: Path, log: Path | None, user: str | None, *ar
         raise RuntimeError(f"{exc}\n{detail}") from None
 
 
-def _run(command: Sequence[Any], user: str | None) -> None:
+def _run(
+    command: Sequence[Any],
+    user: str | None,
+    *,
+    timeout: float = 120,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run a server program (as *user*, if given) to its end; its output, or RuntimeError
+    with the end of what it said (``pg_autoctl`` named with its subcommand)."""
     args = [str(part) for part in command]
     done = subprocess.run(
         args,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=max(timeout, 1),
         check=False,
+        cwd=cwd,
+        env=env,
         **_as_user(user),
     )
     if done.returncode != 0:
-        raise RuntimeError(
-            f"{Path(args[0]).name} failed ({done.returncode}): {done.stderr or done.stdout}"
-        )
+        program = Path(args[0]).name
+        name = " ".join([program, *args[1:3]]) if program == "pg_autoctl" else program
+        said = (done.stderr or done.stdout)[-4000:]
+        raise RuntimeError(f"{name} failed ({done.returncode}):\n{said}")
+    output: str = done.stdout
+    return output
 
 
 def _terminate(process: subprocess.Popen[bytes]) -> None:
