@@ -252,6 +252,24 @@ def test_every_table_has_a_view_at_its_schema_qualified_path(studio: str) -> Non
         assert f"/{table.replace('.', '-').replace('_', '-')}/list" in page, table
 
 
+def test_every_listed_table_opens_even_with_infinite_timestamps(
+    studio: str, seeded_url: str
+) -> None:
+    """Every table the index links to, the internal ones too, opens; ``-infinity``
+    (the retention horizon and the rollup's time before any run hold it) is shown
+    as PostgreSQL writes it instead of failing the page."""
+    with psycopg.connect(seeded_url, autocommit=True) as conn:
+        row = conn.execute("select kept_from::text from activity.event_retention").fetchone()
+    assert row == ("-infinity",)
+    links = sorted(set(re.findall(r'href="([^"]+/list)"', _get(studio)[1])))
+    assert len(links) >= 30
+    for link in links:
+        status, page = _get(link)
+        assert status == 200, (link, re.findall(r'empty-title">([^<]*)<', page))
+    page = _get(next(link for link in links if link.endswith("/activity-event-retention/list")))[1]
+    assert "<td>-infinity</td>" in page
+
+
 def test_role_sees_only_its_schema(seeded_url: str) -> None:
     bound = engine(seeded_url, write=False, role="codezest_payments")
     try:

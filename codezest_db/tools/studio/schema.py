@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
 from sqlalchemy import Engine, ForeignKeyConstraint, create_engine, exc, text
 from sqlalchemy.ext.automap import AutomapBase, automap_base
 from sqlalchemy.orm import configure_mappers
@@ -35,6 +39,7 @@ def engine(url: str, *, write: bool, role: str | None) -> Engine:
 
     def connect() -> psycopg.Connection[Any]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        _show_infinity(conn)
         if role:
             conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
         if not write:
@@ -44,6 +49,39 @@ def engine(url: str, *, write: bool, role: str | None) -> Engine:
         return conn
 
     return create_engine("postgresql+psycopg://", creator=connect, pool_pre_ping=True)
+
+
+def _show_infinity(conn: psycopg.Connection[Any]) -> None:
+    """Read ``infinity`` and ``-infinity`` dates and timestamps as the largest and
+    smallest datetime, the way psycopg's documentation does it: Python has no
+    infinite datetime, and psycopg refuses them, which failed a whole page over one
+    value (``activity.event_retention`` holds ``-infinity`` until retention runs)."""
+    for name, base, top, bottom in _INFINITE:
+        loader = type(f"Infinite{base.__name__}", (base,), {"load": _loading(base, top, bottom)})
+        conn.adapters.register_loader(name, loader)
+
+
+def _loading(base: type[Loader], top: Any, bottom: Any) -> Callable[[Loader, Buffer], Any]:
+    def load(self: Loader, data: Buffer) -> Any:
+        if data == b"infinity":
+            return top
+        if data == b"-infinity":
+            return bottom
+        return base.load(self, data)
+
+    return load
+
+
+_INFINITE = (
+    ("date", DateLoader, date.max, date.min),
+    ("timestamp", TimestampLoader, datetime.max, datetime.min),
+    (
+        "timestamptz",
+        TimestamptzLoader,
+        datetime.max.replace(tzinfo=UTC),
+        datetime.min.replace(tzinfo=UTC),
+    ),
+)
 
 
 def visible_schemas(bound: Engine) -> list[str]:

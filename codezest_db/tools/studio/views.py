@@ -410,7 +410,20 @@ def _short_id(value: uuid.UUID) -> str:
 
 
 def _short_time(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M")
+    return _infinite(value) or value.strftime("%Y-%m-%d %H:%M")
+
+
+def _whole_time(value: datetime) -> str:
+    return _infinite(value) or str(value)
+
+
+def _infinite(value: datetime) -> str | None:
+    """What PostgreSQL says of the value the studio reads its infinities as (schema.py)."""
+    if value.replace(tzinfo=None) == datetime.max:
+        return "infinity"
+    if value.replace(tzinfo=None) == datetime.min:
+        return "-infinity"
+    return None
 
 
 def _id_link(prefix: str, short: bool) -> Any:
@@ -509,7 +522,7 @@ def view_for(model: Any, *, write: bool, base_url: str, shown: set[str]) -> type
             **BASE_FORMATTERS,
             type(None): _null,
             uuid.UUID: str,
-            datetime: str,
+            datetime: _whole_time,
         },
         "form_base_class": StudioForm,
         "form_overrides": overrides,
