@@ -418,33 +418,27 @@ def recovered(ledger: Ledger, moment: float) -> Callable[[], bool]:
 # -- failover and switchover under load, sync -----------------------------------
 
 
-def test_failover_under_sync_load(formation: HACluster) -> None:
+Move = Callable[[HACluster, Event], tuple[HANode, HANode]]
+MOVES = pytest.mark.parametrize(
+    ("name", "move"),
+    [("failover", fail_over), ("switchover", switch_over)],
+    ids=["failover", "switchover"],
+)
+
+
+@MOVES
+def test_primary_moves_under_sync_load(formation: HACluster, name: str, move: Move) -> None:
     db.configure(formation.url, replica_url="", **POOL)
     ledger, event = Ledger(), Event()
     load = SyncLoad(ledger)
     load.start()
     try:
         warm_up(ledger)
-        _, new = fail_over(formation, event)
+        _, new = move(formation, event)
         wait_for(recovered(ledger, event.writable), "calls to succeed again", RECOVERY_TIMEOUT)
     finally:
         load.stop()
-    report("failover, sync pools", ledger, event)
-    check_ledger(ledger, new)
-
-
-def test_switchover_under_sync_load(formation: HACluster) -> None:
-    db.configure(formation.url, replica_url="", **POOL)
-    ledger, event = Ledger(), Event()
-    load = SyncLoad(ledger)
-    load.start()
-    try:
-        warm_up(ledger)
-        _, new = switch_over(formation, event)
-        wait_for(recovered(ledger, event.writable), "calls to succeed again", RECOVERY_TIMEOUT)
-    finally:
-        load.stop()
-    report("switchover, sync pools", ledger, event)
+    report(f"{name}, sync pools", ledger, event)
     check_ledger(ledger, new)
 
 
@@ -482,27 +476,16 @@ async def async_load(
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
 
 
-def test_failover_under_async_load(formation: HACluster) -> None:
+@MOVES
+def test_primary_moves_under_async_load(formation: HACluster, name: str, move: Move) -> None:
     ledger, event = Ledger(), Event()
 
     async def main() -> tuple[HANode, HANode]:
         aio.configure(formation.url, replica_url="", **POOL)
-        return await async_load(ledger, lambda: fail_over(formation, event), event)
+        return await async_load(ledger, lambda: move(formation, event), event)
 
     _, new = run_async(main())
-    report("failover, asyncio pools", ledger, event)
-    check_ledger(ledger, new)
-
-
-def test_switchover_under_async_load(formation: HACluster) -> None:
-    ledger, event = Ledger(), Event()
-
-    async def main() -> tuple[HANode, HANode]:
-        aio.configure(formation.url, replica_url="", **POOL)
-        return await async_load(ledger, lambda: switch_over(formation, event), event)
-
-    _, new = run_async(main())
-    report("switchover, asyncio pools", ledger, event)
+    report(f"{name}, asyncio pools", ledger, event)
     check_ledger(ledger, new)
 
 

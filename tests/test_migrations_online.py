@@ -20,14 +20,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import errors as pg_errors
 
 from codezest_db import migrate
 from codezest_db._resources import migrations_dir
 from codezest_db.errors import ConfigurationError, MigrationError
 from codezest_db.testing import TestServer
 
-from .lock_holders import TEST_TIMEOUT, Reader
+from .lock_holders import TEST_TIMEOUT, Reader, Service
 
 # The writers' own limit on a lock wait: well above the migration's lock
 # timeout below, so only a migration that does not give way can trip it.
@@ -54,36 +53,11 @@ def folder(tmp_path: Path) -> Path:
     return path
 
 
-class Writer(threading.Thread):
+def inserting(url: str, table: str = "app.items") -> Service:
     """A service: one insert every 50 ms into *table*, each under its own lock timeout."""
-
-    def __init__(self, url: str, table: str = "app.items") -> None:
-        super().__init__(daemon=True)
-        self.url, self.table = url, table
-        self.done = 0
-        self.timed_out = 0
-        self.other: list[BaseException] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            with psycopg.connect(self.url, autocommit=True) as conn:
-                conn.execute(f"set lock_timeout = '{WRITER_LOCK_TIMEOUT}'")
-                while not self.stop.is_set():
-                    try:
-                        conn.execute(f"insert into {self.table} (a) values (1)")
-                        self.done += 1
-                    except pg_errors.LockNotAvailable:
-                        self.timed_out += 1
-                    self.stop.wait(0.05)
-        except BaseException as exc:  # reported by the test
-            self.other.append(exc)
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(TEST_TIMEOUT)
-        assert not self.is_alive()
-        assert self.other == []
+    return Service(
+        url, lambda conn: conn.execute(f"insert into {table} (a) values (1)"), WRITER_LOCK_TIMEOUT
+    )
 
 
 def base_schema(url: str, folder: Path) -> None:
@@ -185,7 +159,7 @@ def test_a_migration_behind_a_long_reader_gives_way_to_writers_then_applies(
             retried.set()
 
     timeouts = migrate.Timeouts(MIGRATION_LOCK_TIMEOUT, 60, lock_retries=8)
-    writer = Writer(db)
+    writer = inserting(db)
     writer.start()
     with Reader(db) as reader:
         writes_before = writer.done
@@ -226,7 +200,7 @@ def test_a_migration_that_never_gets_its_lock_fails_clearly_and_changes_nothing(
     )
     messages: list[str] = []
     timeouts = migrate.Timeouts(MIGRATION_LOCK_TIMEOUT, 60, lock_retries=2)
-    writer = Writer(db)
+    writer = inserting(db)
     writer.start()
     with Reader(db) as reader, pytest.raises(MigrationError) as failed:
         migrate.up(db, migrations=folder, timeouts=timeouts, log=messages.append)
@@ -248,7 +222,7 @@ def test_without_a_short_lock_timeout_the_writers_do_queue(db: str, folder: Path
     base_schema(db, folder)
     write(folder, "20260101000002", "alter table app.items add column b int;")
     timeouts = migrate.Timeouts(lock_timeout=30, statement_timeout=60, lock_retries=0)
-    writer = Writer(db)
+    writer = inserting(db)
     writer.start()
     with Reader(db):
         thread, result = run_in_thread(lambda: migrate.up(db, migrations=folder, timeouts=timeouts))
@@ -311,7 +285,7 @@ def test_a_concurrent_build_behind_a_long_transaction_retries_without_leaving_an
         if "retry" in message:
             retried.set()
 
-    writer = Writer(db)
+    writer = inserting(db)
     writer.start()
     timeouts = migrate.Timeouts(MIGRATION_LOCK_TIMEOUT, 60, lock_retries=8)
     with Reader(db, snapshot=True) as reader:
@@ -390,7 +364,7 @@ def test_a_killed_migrate_stops_on_the_server_and_the_next_run_applies(
         time.sleep(0.2)
         left = backends(db, "codezest-db-migrate-%")
     assert left == []
-    writer = Writer(db)
+    writer = inserting(db)
     writer.start()
     time.sleep(0.3)
     writer.finish()

@@ -25,7 +25,7 @@ from psycopg import errors as pg_errors
 
 from codezest_db import errors, migrate, queries
 
-from .lock_holders import TEST_TIMEOUT, Reader
+from .lock_holders import TEST_TIMEOUT, Reader, Service
 
 SERVICE_LOCK_TIMEOUT = "1s"
 JOB_LOCK_TIMEOUT = "200ms"
@@ -37,45 +37,15 @@ def db(fresh_url: str) -> str:
     return fresh_url
 
 
-class Service(threading.Thread):
-    """Every 50 ms: one event stored (this month) and one page of events read."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.done = 0
-        self.timed_out = 0
-        self.longest = 0.0
-        self.other: list[BaseException] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            with psycopg.connect(self.url, autocommit=True) as conn:
-                conn.execute(f"set lock_timeout = '{SERVICE_LOCK_TIMEOUT}'")
-                while not self.stop.is_set():
-                    start = time.perf_counter()
-                    try:
-                        conn.execute("insert into activity.analytics_events (name) values ('job')")
-                        queries.activity.list_events_by_name(conn, name="job", limit=5)
-                        self.done += 1
-                    except (pg_errors.LockNotAvailable, errors.LockNotAvailable):
-                        self.timed_out += 1
-                    self.longest = max(self.longest, time.perf_counter() - start)
-                    self.stop.wait(0.05)
-        except BaseException as exc:  # reported by finish()
-            self.other.append(exc)
-
-    def finish(self) -> None:
-        self.stop.set()
-        self.join(TEST_TIMEOUT)
-        assert not self.is_alive()
-        assert self.other == []
+def store_and_read(conn: psycopg.Connection[Any]) -> None:
+    """What the service does every 50 ms: one event stored (this month), one page read."""
+    conn.execute("insert into activity.analytics_events (name) values ('job')")
+    queries.activity.list_events_by_name(conn, name="job", limit=5)
 
 
 @pytest.fixture
 def service(db: str) -> Iterator[Service]:
-    running = Service(db)
+    running = Service(db, store_and_read, SERVICE_LOCK_TIMEOUT)
     running.start()
     yield running
     running.finish()
