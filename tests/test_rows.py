@@ -1,8 +1,9 @@
-"""The row factory: each row a frozen model, exactly what the model's own validator makes.
+"""Rows out: each row a frozen model, exactly what the model's own validator makes.
 
 The reference is ``Model.model_validate(dict(zip(names, row)))``. `model_row`
-skips that dict where the model cannot tell (a named tuple read as
-attributes); these tests hold both ways to the reference: same values of the
+(a row factory, for one row) and `model_page` (every row at once, for a list)
+skip that dict where the model cannot tell (a named tuple read as
+attributes); these tests hold every way to the reference: same values of the
 same types, same errors on bad rows.
 """
 
@@ -18,7 +19,7 @@ from psycopg.rows import dict_row, tuple_row
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from codezest_db import queries
-from codezest_db._query.rows import _row_type, model_row
+from codezest_db._query.rows import _row_type, model_page, model_row
 from codezest_db.models import User, UserActivity
 
 Conn = psycopg.Connection[Any]
@@ -73,6 +74,26 @@ def fetch_rows(conn: Conn, rows: Any, sql: str, params: Any = None) -> list[Any]
     return cur.fetchall()
 
 
+def fetch_page(conn: Conn, page: Any, sql: str, params: Any = None) -> list[Any]:
+    cur = conn.cursor(row_factory=tuple_row)
+    cur.execute(sql, params)
+    return page(cur, cur.fetchall())  # type: ignore[no-any-return]
+
+
+def by_row(model: type[BaseModel]) -> Any:
+    """Read every row with `model_row`, or (below) with `model_page`: one signature."""
+    rows = model_row(model)
+    return lambda conn, sql, params=None: fetch_rows(conn, rows, sql, params)
+
+
+def by_page(model: type[BaseModel]) -> Any:
+    page = model_page(model)
+    return lambda conn, sql, params=None: fetch_page(conn, page, sql, params)
+
+
+WAYS = pytest.mark.parametrize("way", [by_row, by_page], ids=["model_row", "model_page"])
+
+
 def test_the_feed_skips_the_dict_per_row() -> None:
     """UserActivity is plain: its rows go the fast way (else the tests below prove little)."""
     assert _row_type(UserActivity, COLUMNS.split(", ")) is not None
@@ -88,9 +109,9 @@ def test_a_page_of_real_rows_is_the_reference(conn: Conn) -> None:
     assert len(expected) == FEED
     assert_same(page, expected, UserActivity)
     assert {type(row.metadata["nested"]["xs"][1]) for row in page if row.metadata} == {float}
-    rows = model_row(UserActivity)
-    for _ in range(2):  # the first result and a later one alike
-        assert_same(fetch_rows(conn, rows, sql, params), expected, UserActivity)
+    for way in (by_row(UserActivity), by_page(UserActivity)):
+        for _ in range(2):  # the first result and a later one alike
+            assert_same(way(conn, sql, params), expected, UserActivity)
 
 
 def test_one_row_and_a_dict_row_connection(conn: Conn) -> None:
@@ -125,22 +146,24 @@ BAD_ROWS = {  # the third row is bad, or every row is
 }
 
 
+@WAYS
 @pytest.mark.parametrize("bad", sorted(BAD_ROWS))
-def test_a_bad_row_raises_the_reference_error(conn: Conn, bad: str) -> None:
+def test_a_bad_row_raises_the_reference_error(conn: Conn, bad: str, way: Any) -> None:
     sql, params = numbered(BAD_ROWS[bad]), {"u": seed_feed(conn, 4)}
     with pytest.raises(ValidationError) as expected:
         reference(UserActivity, conn, sql, params)
     with pytest.raises(ValidationError) as got:
-        fetch_rows(conn, model_row(UserActivity), sql, params)
+        way(UserActivity)(conn, sql, params)
     assert got.value.title == expected.value.title == "UserActivity"
     assert got.value.errors() == expected.value.errors()
     assert str(got.value) == str(expected.value)
 
 
-def test_the_bad_row_is_named_after_good_ones(conn: Conn) -> None:
+@WAYS
+def test_the_bad_row_is_named_after_good_ones(conn: Conn, way: Any) -> None:
     params = {"u": seed_feed(conn, 4)}
     with pytest.raises(ValidationError) as got:
-        fetch_rows(conn, model_row(UserActivity), numbered(BAD_ROWS["not a uuid"]), params)
+        way(UserActivity)(conn, numbered(BAD_ROWS["not a uuid"]), params)
     [error] = got.value.errors()
     assert (error["loc"], error["input"]) == (("entity_id",), "nope")
 
@@ -175,7 +198,8 @@ class Aliased(BaseModel, frozen=True):
 ONE = "'00000000-0000-0000-0000-000000000001'::uuid as id"
 
 
-def test_what_the_named_tuple_could_change_is_left_to_the_dict(conn: Conn) -> None:
+@WAYS
+def test_what_the_named_tuple_could_change_is_left_to_the_dict(conn: Conn, way: Any) -> None:
     assert _row_type(Before, ["id"]) is None  # a model validator sees the raw row
     assert _row_type(Nested, ["id", "inner"]) is None  # from_attributes would reach Inner
     assert _row_type(Aliased, ["id", "type"]) is None
@@ -188,8 +212,8 @@ def test_what_the_named_tuple_could_change_is_left_to_the_dict(conn: Conn) -> No
     ]
     for model, sql in cases:
         [expected] = reference(model, conn, sql)
-        [row] = fetch_rows(conn, model_row(model), sql)
+        [row] = way(model)(conn, sql)
         assert type(row) is model
         assert row == expected
-    [before] = fetch_rows(conn, model_row(Before), cases[0][1])
+    [before] = way(Before)(conn, cases[0][1])
     assert before.seen == "dict"

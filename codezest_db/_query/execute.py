@@ -43,7 +43,8 @@ def collect(cur: Cursor[Any], stmt: Statement) -> Any:
     if fetch is Fetch.ONE:
         return cur.fetchone()
     if fetch is Fetch.ALL:
-        return cur.fetchall()
+        rows = cur.fetchall()
+        return rows if stmt.page is None else stmt.page(cur, rows)
     if fetch is Fetch.VALUE:
         row = cur.fetchone()
         return None if row is None else row[0]

@@ -41,7 +41,8 @@ async def collect(cur: AsyncCursor[Any], stmt: Statement) -> Any:
     if fetch is Fetch.ONE:
         return await cur.fetchone()
     if fetch is Fetch.ALL:
-        return await cur.fetchall()
+        rows = await cur.fetchall()
+        return rows if stmt.page is None else stmt.page(cur, rows)
     if fetch is Fetch.VALUE:
         row = await cur.fetchone()
         return None if row is None else row[0]

@@ -17,7 +17,7 @@ from psycopg.rows import RowFactory, tuple_row
 
 from .jsonb import holds_json
 from .parse import QuerySpec
-from .rows import model_row
+from .rows import Page, model_page, model_row
 
 __all__ = ["AsyncRun", "Fetch", "Params", "Run", "Statement", "statement"]
 
@@ -40,12 +40,13 @@ class Statement:
     qualname: str
     sql: str
     fetch: Fetch
-    row_factory: RowFactory[Any]  # models for ONE and ALL, tuples otherwise
+    row_factory: RowFactory[Any]  # the cursor's: models for ONE, tuples otherwise
     prepare: bool | None  # psycopg's: None lets it prepare; False never (``plan: custom``)
     reads: bool  # its SQL only reads: a replica may answer it, reads may batch
     python: Callable[..., Any] | None = None  # a query written in Python: python(conn, **params)
     # Many rows that may hold JSON: decoded by `codezest_db._query.jsonb` on any connection.
     json_rows: bool = False
+    page: Page | None = None  # ALL with a model: its rows (tuples) into models, at once
 
     @property
     def batches(self) -> bool:
@@ -68,7 +69,10 @@ def statement(spec: QuerySpec, python: Callable[..., Any] | None = None) -> Stat
         qualname=spec.qualname,
         sql=spec.sql,
         fetch=fetch,
-        row_factory=model_row(spec.model) if spec.model is not None else tuple_row,
+        row_factory=(
+            model_row(spec.model) if spec.model is not None and fetch is Fetch.ONE else tuple_row
+        ),
+        page=model_page(spec.model) if spec.model is not None and fetch is Fetch.ALL else None,
         prepare=False if spec.custom_plan else None,
         reads=spec.reads,
         python=python,
