@@ -58,26 +58,26 @@ def model_page(model: type[BaseModel]) -> Page:
     def page(cursor: Any, rows: list[Any]) -> list[Any]:
         if not makers:
             names = [column.name for column in cursor.description or ()]
-            row_type = _row_type(model, names)
-            adapter = TypeAdapter(list[model]) if row_type is not None else None  # type: ignore[valid-type]
-            makers.append(_page_maker(validate, adapter, names, row_type))
+            makers.append(_page_maker(model, validate, names, _row_type(model, names)))
         return makers[0](rows)
 
     return page
 
 
 def _page_maker(
+    model: type[BaseModel],
     validate: Callable[..., Any],
-    adapter: TypeAdapter[Any] | None,
     names: list[str],
     row_type: type[tuple[Any, ...]] | None,
 ) -> Callable[[list[Any]], list[Any]]:
-    def by_dict(rows: list[Any]) -> list[Any]:
-        return [validate(dict(zip(names, values))) for values in rows]  # noqa: B905
+    one = _maker(validate, names, None)  # a row by its dict: the reference
 
-    if adapter is None or row_type is None:
+    def by_dict(rows: list[Any]) -> list[Any]:
+        return list(map(one, rows))
+
+    if row_type is None:
         return by_dict
-    validate_all = adapter.validate_python
+    validate_all = TypeAdapter(list[model]).validate_python  # type: ignore[valid-type]
     new = partial(_new, row_type)
 
     def by_attributes(rows: list[Any]) -> list[Any]:

@@ -65,18 +65,18 @@ _FETCH = {
 def statement(spec: QuerySpec, python: Callable[..., Any] | None = None) -> Statement:
     """The `Statement` of *spec*; *python* implements a query written in Python."""
     fetch = _FETCH[spec.operation.name]
+    model = spec.model
+    listed = model if fetch is Fetch.ALL else None  # the model of a list query
     return Statement(
         qualname=spec.qualname,
         sql=spec.sql,
         fetch=fetch,
-        row_factory=(
-            model_row(spec.model) if spec.model is not None and fetch is Fetch.ONE else tuple_row
-        ),
-        page=model_page(spec.model) if spec.model is not None and fetch is Fetch.ALL else None,
+        row_factory=model_row(model) if model is not None and fetch is Fetch.ONE else tuple_row,
+        page=model_page(listed) if listed is not None else None,
         prepare=False if spec.custom_plan else None,
         reads=spec.reads,
         python=python,
-        json_rows=spec.model is not None and fetch is Fetch.ALL and holds_json(spec.model),
+        json_rows=listed is not None and holds_json(listed),
     )
 
 

@@ -82,7 +82,7 @@ def _make_room(conn: psycopg.Connection[Any], truncate: bool) -> None:
     if truncate:
         marks = [sql.Identifier(*t.split(".")) for t in _MARKS]
         conn.execute(sql.SQL("truncate {}").format(sql.SQL(", ").join([*names, *marks])))
-        conn.execute("update activity.event_retention set kept_from = '-infinity'")
+        conn.execute("update activity.event_retention set kept_from = default")
         return
     probe = sql.SQL(" union all ").join(
         sql.SQL("(select {} from {} limit 1)").format(sql.Literal(t), n)

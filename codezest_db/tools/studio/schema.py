@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -56,12 +56,13 @@ def _show_infinity(conn: psycopg.Connection[Any]) -> None:
     smallest datetime, the way psycopg's documentation does it: Python has no
     infinite datetime, and psycopg refuses them, which failed a whole page over one
     value (``activity.event_retention`` holds ``-infinity`` until retention runs)."""
-    for name, base, top, bottom in _INFINITE:
-        loader = type(f"Infinite{base.__name__}", (base,), {"load": _loading(base, top, bottom)})
+    for name, loader in _INFINITE_LOADERS:
         conn.adapters.register_loader(name, loader)
 
 
-def _loading(base: type[Loader], top: Any, bottom: Any) -> Callable[[Loader, Buffer], Any]:
+def _infinite(base: type[Loader], top: Any, bottom: Any) -> type[Loader]:
+    """*base*, reading ``infinity`` as *top* and ``-infinity`` as *bottom*."""
+
     def load(self: Loader, data: Buffer) -> Any:
         if data == b"infinity":
             return top
@@ -69,17 +70,17 @@ def _loading(base: type[Loader], top: Any, bottom: Any) -> Callable[[Loader, Buf
             return bottom
         return base.load(self, data)
 
-    return load
+    return type(f"Infinite{base.__name__}", (base,), {"load": load})
 
 
-_INFINITE = (
-    ("date", DateLoader, date.max, date.min),
-    ("timestamp", TimestampLoader, datetime.max, datetime.min),
+_INFINITE_LOADERS = (
+    ("date", _infinite(DateLoader, date.max, date.min)),
+    ("timestamp", _infinite(TimestampLoader, datetime.max, datetime.min)),
     (
         "timestamptz",
-        TimestamptzLoader,
-        datetime.max.replace(tzinfo=UTC),
-        datetime.min.replace(tzinfo=UTC),
+        _infinite(
+            TimestamptzLoader, datetime.max.replace(tzinfo=UTC), datetime.min.replace(tzinfo=UTC)
+        ),
     ),
 )
 
