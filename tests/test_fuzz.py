@@ -21,8 +21,10 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.types.json import Json, Jsonb
 
 from codezest_db import aio, errors, queries
+from codezest_db._query.params import ParamCheck
 from codezest_db._query.signatures import ENUMS, PARAMS
 
 DOMAINS = ["activity", "auth", "learning", "notifications", "payments"]
@@ -170,3 +172,42 @@ def test_async_calls_give_a_result_or_a_typed_error(configured: str, domain: str
             await aio.close()
 
     asyncio.run(main())
+
+
+def _outcome(step: Any, given: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        checked = step(dict(given))
+    except errors.DatabaseError as exc:
+        return type(exc).__name__, str(exc)
+    # A Jsonb wrapper has no equality of its own: compare what it wraps.
+    return "value", {
+        name: (type(value).__name__, value.obj) if isinstance(value, Jsonb | Json) else value
+        for name, value in checked.items()
+    }
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_quick_parameter_pass_agrees_with_the_rules(domain: str) -> None:
+    """`ParamCheck`'s one-pass path for common calls accepts exactly what its rules
+    accept, and returns the same values: every draw is checked both ways (no server)."""
+    checks = {}
+
+    @FUZZ
+    @given(call=calls(domain))
+    def agree(call: tuple[str, dict[str, Any]]) -> None:
+        qualname, params = call
+        if qualname not in checks:
+            spec = getattr(getattr(queries, domain), qualname.split(".")[1]).spec
+            checks[qualname] = ParamCheck(qualname, spec.params, spec.optional)
+        check = checks[qualname]
+
+        def by_the_rules(given: dict[str, Any]) -> dict[str, Any]:
+            if given.keys() != check.allowed:
+                given = check._complete(given)
+            return check._checked(given)
+
+        assert _outcome(check, params) == _outcome(by_the_rules, params)
+
+    agree()
+    # The quick path is taken at all: most of this domain's queries can use it.
+    assert sum(check.all_quick for check in checks.values()) >= len(checks) // 2, checks

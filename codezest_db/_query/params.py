@@ -236,11 +236,48 @@ def checker(
 # a pydantic model class is slow, and this runs for every parameter of every call.
 _PLAIN = frozenset({str, int, float, bool, type(None), bytes, UUID, datetime, date, Decimal})
 
+# The one Python type per PostgreSQL type whose values pass its check as they
+# are (a subset of _PLAIN): a call giving only such values (text short and
+# ASCII) is done in one pass (`ParamCheck`); any other goes the whole way.
+_QUICK: dict[str, type] = {
+    "text": str,
+    "varchar": str,
+    "bpchar": str,
+    "citext": str,
+    "name": str,
+    "uuid": UUID,
+    "int2": int,
+    "int4": int,
+    "int8": int,
+    "numeric": Decimal,
+    "float4": float,
+    "float8": float,
+    "bool": bool,
+    "timestamptz": datetime,
+    "date": date,
+    "bytea": bytes,
+}
+
 
 class ParamCheck:
-    """Checks a call's keyword arguments against a query's parameters: names, then types."""
+    """Checks a call's keyword arguments against a query's parameters: names, then types.
 
-    __slots__ = ("allowed", "defaults", "limited", "qualname", "required", "types")
+    The common call (every value of exactly its parameter's type, None only
+    where the signature allows it, text short and ASCII) is checked in one
+    pass over the values; any other is checked rule by rule (`checker`), as
+    the quick pass would have accepted nothing the rules refuse.
+    """
+
+    __slots__ = (
+        "all_quick",
+        "allowed",
+        "defaults",
+        "limited",
+        "qualname",
+        "quick",
+        "required",
+        "types",
+    )
 
     def __init__(self, qualname: str, params: Iterable[str], optional: Iterable[str]) -> None:
         self.qualname = qualname
@@ -250,10 +287,34 @@ class ParamCheck:
         types = signatures.PARAMS.get(qualname)
         self.types = checker(qualname, types, signatures.ENUMS) if types else None
         self.limited = "limit" in self.allowed
+        # name -> (the type its values pass as, whether None passes); typed parameters only
+        self.quick: dict[str, tuple[type, bool]] = {
+            name: (_QUICK[pg_type], nullable)
+            for name, (pg_type, nullable) in (types or {}).items()
+            if pg_type in _QUICK
+        }
+        self.all_quick = bool(self.quick) and self.quick.keys() == self.allowed
 
     def __call__(self, given: dict[str, Any]) -> dict[str, Any]:
         if given.keys() != self.allowed:
             given = self._complete(given)
+        if self.all_quick:  # every parameter has a quick rule
+            quick = self.quick
+            for name, value in given.items():
+                rule = quick[name]
+                kind = type(value)
+                if kind is str:
+                    if rule[0] is not str or len(value) > MAX_TEXT or not value.isascii():
+                        break
+                elif kind is not rule[0] and (value is not None or not rule[1]):
+                    break
+            else:
+                if self.limited:
+                    _check_limit(self.qualname, given["limit"])
+                return given
+        return self._checked(given)
+
+    def _checked(self, given: dict[str, Any]) -> dict[str, Any]:
         if self.types is not None:
             self.types(given)
         if self.limited:
