@@ -16,6 +16,7 @@ failed call.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ __all__ = [
     "CHECK_AFTER_IDLE",
     "Liveness",
     "PoolState",
+    "Process",
     "Role",
     "lost",
     "pool_kwargs",
@@ -42,6 +44,20 @@ STALE_LOG_EVERY = 60.0  # seconds: "replica too far behind" is logged at most th
 
 log = logging.getLogger("codezest_db.pool")
 P = TypeVar("P")
+
+
+class Process:
+    """This process's id, kept up to date in a forked child: reading it is no system
+    call (glibc's getpid() is one), and the sync pools ask on every call whose they are."""
+
+    pid = os.getpid()
+
+
+def _forked() -> None:
+    Process.pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class _Known:
@@ -122,8 +138,11 @@ class Liveness:
 
 
 def lost(conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any]) -> bool:
-    """Whether *conn* lost its server (closed, broken), as opposed to a failed statement."""
-    return bool(conn.closed or conn.broken or conn.pgconn.status != pq.ConnStatus.OK)
+    """Whether *conn* lost its server (closed, broken), as opposed to a failed statement.
+
+    (psycopg's ``closed`` and ``broken`` both mean a status of BAD: one read of it.)
+    """
+    return conn.pgconn.status != pq.ConnStatus.OK
 
 
 @dataclass(eq=False)

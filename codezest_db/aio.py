@@ -34,7 +34,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config, _poolers, _watchdog
 from ._multiplex import Multiplexer
-from ._pools import PoolState, Role, lost, pool_kwargs
+from ._pools import PoolState, Process, Role, lost, pool_kwargs
 from ._query import jsonb
 from ._query.domains import Queries
 from ._query.execute_async import behind_pooler, execute
@@ -163,7 +163,7 @@ def _owner() -> Any:
     if ASYNC:
         return asyncio.get_running_loop()
     else:
-        return os.getpid()
+        return Process.pid
 
 
 def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
@@ -199,7 +199,8 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
 async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
     """A live connection of *role*'s pool; raises ConnectionFailed when none comes in time."""
     wait = role.pool.timeout if timeout is None else timeout
-    _claimed(role)
+    if ASYNC:
+        _claimed(role)
     reason: list[psycopg.OperationalError] = []  # what a direct attempt said, if made
     try:
         first = min(wait, role.probe_after)
@@ -220,7 +221,8 @@ async def _checkout(role: Role[Pool], timeout: float | None) -> AsyncConnection:
                 return conn
         return conn
     except BaseException as exc:
-        _released(role)
+        if ASYNC:
+            _released(role)
         if isinstance(exc, PoolTimeout):
             raise _config.timed_out(_state.settings, wait, exc, *reason) from exc
         if isinstance(exc, TooManyRequests):  # max_waiting callers already queued
@@ -293,16 +295,16 @@ async def _checkin(role: Role[Pool], conn: AsyncConnection) -> None:
             role.liveness.suspect_all()
         await role.pool.putconn(conn)
     finally:
-        _released(role)
+        if ASYNC:
+            _released(role)
 
 
-def _claimed(role: Role[Pool]) -> None:
-    if ASYNC:  # the batcher's measure of "every connection is busy"
+if ASYNC:  # the batcher's measure of "every connection is busy" (the sync pool has none)
+
+    def _claimed(role: Role[Pool]) -> None:
         role.busy += 1
 
-
-def _released(role: Role[Pool]) -> None:
-    if ASYNC:
+    def _released(role: Role[Pool]) -> None:
         role.busy -= 1
         if role.batcher is not None:
             role.batcher.released()  # a connection is free: the next waiting read leads
@@ -317,7 +319,7 @@ async def run(stmt: Statement, params: Params) -> Any:
     once: it is never retried.
     """
     primary = await _role(False)  # the pools exist before routing asks for the replica
-    if _state.use_replica(stmt.reads):
+    if _state.replica is not None and _state.use_replica(stmt.reads):
         try:
             return await _run_on(await _role(True), stmt, params)
         except (ConnectionFailed, psycopg.OperationalError) as exc:

@@ -27,7 +27,7 @@ from psycopg import pq
 from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests
 
 from . import _config, _poolers, _watchdog
-from ._pools import PoolState, Role, lost, pool_kwargs
+from ._pools import PoolState, Process, Role, lost, pool_kwargs
 from ._query import jsonb
 from ._query.execute import behind_pooler, execute
 from ._query.statement import Params, Statement
@@ -135,7 +135,7 @@ def _role(replica: bool) -> Role[Pool]:
 
 def _owner() -> Any:
     """Who the open pools belong to: this event loop (asyncio), this process (sync)."""
-    return os.getpid()
+    return Process.pid
 
 
 def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
@@ -169,7 +169,6 @@ def _new(settings: _config.Settings, role_name: str) -> Role[Pool]:
 def _checkout(role: Role[Pool], timeout: float | None) -> Connection:
     """A live connection of *role*'s pool; raises ConnectionFailed when none comes in time."""
     wait = role.pool.timeout if timeout is None else timeout
-    _claimed(role)
     reason: list[psycopg.OperationalError] = []  # what a direct attempt said, if made
     try:
         first = min(wait, role.probe_after)
@@ -190,7 +189,6 @@ def _checkout(role: Role[Pool], timeout: float | None) -> Connection:
                 return conn
         return conn
     except BaseException as exc:
-        _released(role)
         if isinstance(exc, PoolTimeout):
             raise _config.timed_out(_state.settings, wait, exc, *reason) from exc
         if isinstance(exc, TooManyRequests):  # max_waiting callers already queued
@@ -249,29 +247,18 @@ def _alive(role: Role[Pool], conn: Connection) -> bool:
 
 
 def _checkin(role: Role[Pool], conn: Connection) -> None:
-    try:
-        if not conn.autocommit:
-            try:
-                if conn.info.transaction_status != pq.TransactionStatus.IDLE:
-                    conn.rollback()
-                conn.set_autocommit(True)
-            except psycopg.Error:
-                conn.close()  # unusable: the pool replaces it
-        if not lost(conn):
-            role.liveness.given_back(conn)
-        elif conn.broken or not conn.closed:  # (closed on purpose, a batch cut short: no sign)
-            role.liveness.suspect_all()
-        role.pool.putconn(conn)
-    finally:
-        _released(role)
-
-
-def _claimed(role: Role[Pool]) -> None:
-    pass
-
-
-def _released(role: Role[Pool]) -> None:
-    pass
+    if not conn.autocommit:
+        try:
+            if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+                conn.rollback()
+            conn.set_autocommit(True)
+        except psycopg.Error:
+            conn.close()  # unusable: the pool replaces it
+    if not lost(conn):
+        role.liveness.given_back(conn)
+    elif conn.broken or not conn.closed:  # (closed on purpose, a batch cut short: no sign)
+        role.liveness.suspect_all()
+    role.pool.putconn(conn)
 
 
 def run(stmt: Statement, params: Params) -> Any:
@@ -283,7 +270,7 @@ def run(stmt: Statement, params: Params) -> Any:
     once: it is never retried.
     """
     primary = _role(False)  # the pools exist before routing asks for the replica
-    if _state.use_replica(stmt.reads):
+    if _state.replica is not None and _state.use_replica(stmt.reads):
         try:
             return _run_on(_role(True), stmt, params)
         except (ConnectionFailed, psycopg.OperationalError) as exc:

@@ -15,7 +15,8 @@ ast-comments), after psycopg's ``tools/async_to_sync.py``:
   a twin's ``prefixes`` rename by prefix (``amake_user`` -> ``make_user``),
   in names and in strings that are one name (the entries of ``__all__``);
 - ``if ASYNC: A else: B`` becomes ``B`` (``if ASYNC: A`` alone disappears; so
-  does ``if ASYNC and C: A``), ``A if ASYNC else B`` becomes ``B``, and
+  does ``if ASYNC and C: A``, and a ``try: A finally: if ASYNC: B`` is ``A``),
+  ``A if ASYNC else B`` becomes ``B``, and
   the ``ASYNC: Final = True`` line itself goes: what only one twin does is
   written once, visibly, in the source;
 - a module docstring of the twin may be given in `TWINS`.
@@ -216,7 +217,14 @@ def _is_async_flag(test: ast.expr) -> bool:
 
 
 class _Bodies(ast.NodeTransformer):
-    """A block emptied by the transform (a function whose body was all ``if ASYNC:``) passes."""
+    """A block emptied by the transform (a function whose body was all ``if ASYNC:``) passes;
+    a ``try`` whose ``finally`` was all ``if ASYNC:`` (and that catches nothing) is its body."""
+
+    def visit_Try(self, node: ast.Try) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        if not node.handlers and not node.orelse and not _code(node.finalbody):
+            return node.body
+        return node
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         super().generic_visit(node)
