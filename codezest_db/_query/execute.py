@@ -34,6 +34,8 @@ def execute(conn: Connection[Any], stmt: Statement, params: Params) -> Any:
     if stmt.json_rows and (not jsonb.installed(conn)):  # the caller's connection
         jsonb.install(cur)
     cur.execute(stmt.sql, params, prepare=stmt.prepare)
+    if stmt.fetch is Fetch.ONE:  # a lookup: a call less than through collect()
+        return cur.fetchone()
     return collect(cur, stmt)
 
 

@@ -32,6 +32,8 @@ async def execute(conn: AsyncConnection[Any], stmt: Statement, params: Params) -
     if stmt.json_rows and not jsonb.installed(conn):  # the caller's connection
         jsonb.install(cur)
     await cur.execute(stmt.sql, params, prepare=stmt.prepare)
+    if stmt.fetch is Fetch.ONE:  # a lookup: a call less than through collect()
+        return await cur.fetchone()
     return await collect(cur, stmt)
 
 

@@ -25,7 +25,14 @@ _tracer_loaded = False
 
 def observing() -> bool:
     """Whether calls are traced or logged now (checked before a call, cheaply)."""
-    return _active_tracer() is not None or _log.isEnabledFor(logging.DEBUG)
+    # `_active_tracer`'s answer, asking it only when its lookup is due (a call less
+    # on every query call).
+    tracer = _tracer
+    if tracer is None and _trace is not None:
+        checked, tracer = _provider
+        if time.monotonic() - checked >= 1.0:
+            tracer = _active_tracer()
+    return tracer is not None or _log.isEnabledFor(logging.DEBUG)
 
 
 _provider = (-1.0, None)  # when the tracer provider was last looked up, and its tracer
