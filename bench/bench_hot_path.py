@@ -15,7 +15,12 @@ hits all alike; medians over R rounds, in microseconds per call, and ratios:
   ``[UserActivity.model_validate(dict(zip(names, row))) for row in rows]``;
 - the same page against raw psycopg decoding JSON as ours does
   (``codezest_db._query.jsonb``: pydantic-core's parser instead of
-  ``json.loads``), to tell what the parser buys from what the rest costs.
+  ``json.loads``), to tell what the parser buys from what the rest costs;
+- each lookup against its floor, the least any library returning a validated
+  model must do: raw psycopg and the model's own validator on the row
+  (``User.model_validate(dict(zip(names, row)))``), and for the pooled lookup
+  psycopg_pool's ``getconn``/``putconn`` around that, on our very pool (so the
+  same connection): what is left over the floor is ours alone.
 
 Every row of ours is a validated, frozen model. Each ratio is the median of the
 per-round ratios (a round's pair ran back to back, who goes first alternating),
@@ -41,8 +46,9 @@ from _common import seed  # bench/, beside this script
 
 import codezest_db as db
 from codezest_db import migrate, queries
+from codezest_db import pool as db_pool
 from codezest_db._query import jsonb
-from codezest_db.models import UserActivity
+from codezest_db.models import User, UserActivity
 from codezest_db.tools.scratch import migrated_database
 
 PAGE = 1000
@@ -106,6 +112,22 @@ def pairs(
     def raw_page_fast_json(i: int) -> object:
         return fast_json.execute(page_sql, page).fetchall()
 
+    names = [c.name for c in conn.execute(lookup, {"email": emails[0]}).description or ()]
+    validate = User.model_validate
+    pool = db_pool.get_pool()  # ours: the pooled floor runs on its very connection
+
+    def floor(i: int) -> object:
+        row = conn.execute(lookup, {"email": emails[i % n]}).fetchone()
+        return None if row is None else validate(dict(zip(names, row)))  # noqa: B905
+
+    def pooled_floor(i: int) -> object:
+        pooled_conn = pool.getconn()
+        try:
+            row = pooled_conn.execute(lookup, {"email": emails[i % n]}).fetchone()
+        finally:
+            pool.putconn(pooled_conn)
+        return None if row is None else validate(dict(zip(names, row)))  # noqa: B905
+
     def naive_page(i: int) -> object:
         cur = conn.execute(page_sql, page)
         names = [column.name for column in cur.description or ()]
@@ -121,29 +143,40 @@ def pairs(
     return {
         "lookup, explicit connection": (raw_lookup, explicit),
         "lookup, pooled": (raw_held, pooled),
+        "lookup, explicit, vs its floor": (floor, explicit),
+        "lookup, pooled, vs its floor": (pooled_floor, pooled),
         f"page of {PAGE} rows": (raw_page, our_page),
         f"page of {PAGE}, vs naive validate": (naive_page, our_page),
         f"page of {PAGE}, vs raw + our JSON": (raw_page_fast_json, our_page),
     }, backends
 
 
-def pin(backends: list[int]) -> str:
-    """Run this process and every backend of the bench on one CPU; say how it went.
+def pin(backends: list[int], apart: bool) -> str:
+    """Pin this process to one CPU and every backend of the bench to one CPU; say how.
 
     On a small VM the latency of a round trip depends on whether the backend
     runs on the client's CPU (about 30 us for a lookup here) or on another
     (80-120 us: a cross-CPU wake-up), and the scheduler keeps each connection's
     backend where it happens to be: left alone, two connections differ by 3x
-    and a comparison across connections measures placement, not code.
+    and a comparison across connections measures placement, not code. By
+    default the backends share this process's CPU; *apart* puts them all on
+    another one, as a server on its own host would be: the server then no
+    longer runs on (and evicts the caches of) the client's CPU between its
+    calls, so whatever runs after a round trip starts less cold.
     """
-    cpu = min(os.sched_getaffinity(0))
+    cpus = sorted(os.sched_getaffinity(0))
+    cpu = cpus[0]
+    server = cpus[1] if apart and len(cpus) > 1 else cpu
+    if apart and server == cpu:
+        return "not pinned apart: one CPU only"
     try:
         os.sched_setaffinity(0, {cpu})
         for pid in backends:
-            os.sched_setaffinity(pid, {cpu})
+            os.sched_setaffinity(pid, {server})
     except OSError as exc:  # a remote server, or not allowed
         return f"not pinned ({exc}): cross-connection ratios include CPU placement"
-    return f"this process and its {len(backends)} backends pinned to CPU {cpu}"
+    where = f"CPU {server}" if apart else "the same CPU"
+    return f"this process pinned to CPU {cpu}, its {len(backends)} backends to {where}"
 
 
 TARGETS = {
@@ -187,6 +220,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5, help="pages per round")
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--no-pin", action="store_true", help="leave CPU placement alone")
+    parser.add_argument(
+        "--apart", action="store_true", help="the backends on another CPU than this process"
+    )
     args = parser.parse_args()
 
     scratch = contextlib.ExitStack()
@@ -197,7 +233,7 @@ def main() -> None:
     contenders, backends = pairs(url, emails, user_id)
     with psycopg.connect(url) as c:
         print(f"server {c.info.server_version}, {c.info.host or 'socket'}")
-    print("not pinned (--no-pin)" if args.no_pin else pin(backends))
+    print("not pinned (--no-pin)" if args.no_pin else pin(backends, args.apart))
 
     def calls(name: str) -> int:
         return args.calls if name.startswith("lookup") else args.pages
@@ -222,7 +258,7 @@ def main() -> None:
     for title, table in (("wall clock", wall), ("CPU of this process", cpu)):
         print(title)
         for name, (raw, ours) in table.items():
-            rival = "naive" if "naive" in name else "raw"
+            rival = "naive" if "naive" in name else "floor" if "floor" in name else "raw"
             target = TARGETS.get(name) if table is wall else None
             print(report(name, rival, raw, ours, target))
     db.close()
