@@ -293,7 +293,7 @@ class ParamCheck:
             for name, (pg_type, nullable) in (types or {}).items()
             if pg_type in _QUICK
         }
-        self.all_quick = bool(self.quick) and self.quick.keys() == self.allowed
+        self.all_quick = self.quick.keys() == self.allowed  # (no parameters: nothing to check)
 
     def __call__(self, given: dict[str, Any]) -> dict[str, Any]:
         if given.keys() != self.allowed:
