@@ -452,11 +452,20 @@ def test_mixed_failures_cancellations_and_killed_backends_all_settle(
             for i, kind in enumerate(kinds):
                 if kind == "c":
                     tasks[i].cancel()
-            if round_ % 2:  # every backend of the pool killed, reads in flight
+            retries = m.retries
+            killed = bool(round_ % 2)
+            if killed:  # every backend of the pool killed, reads in flight
                 await asyncio.to_thread(kill_pool_backends, configured)
             outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 30)
+            lost_twice = 0
             for i, (kind, outcome) in enumerate(zip(kinds, outcomes, strict=True)):
-                if kind == "o":
+                if kind == "o" and killed and isinstance(outcome, psycopg.OperationalError):
+                    # The kill is one statement signalling one backend after
+                    # another: a read retried on a connection that answered its
+                    # check can still be on a backend signalled next. Retried
+                    # once, it fails then; no read fails without a retry first.
+                    lost_twice += 1
+                elif kind == "o":
                     assert outcome == i, (round_, i, outcome)
                 elif kind == "d":
                     assert isinstance(outcome, psycopg.errors.DivisionByZero), outcome
@@ -464,6 +473,7 @@ def test_mixed_failures_cancellations_and_killed_backends_all_settle(
                     assert isinstance(outcome, psycopg.ProgrammingError), outcome
                 else:  # cancelled, unless it had its result already
                     assert isinstance(outcome, asyncio.CancelledError) or outcome == i
+            assert lost_twice <= m.retries - retries, (round_, lost_twice, m.retries - retries)
             assert m.role.busy == 0
             assert not m.pending
         assert m.retries > 0  # the kills did cut batches short
