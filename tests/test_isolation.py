@@ -345,6 +345,13 @@ def test_configured_databases_are_dropped_after_the_test(
 # -- the template database -------------------------------------------------------------
 
 
+# Held by a test while it has a template of other migrations: one such test at a
+# time on the server, whatever pytest-xdist worker runs it. (Building a template
+# prunes the oldest others: another worker's template, made meanwhile, would be
+# one of the newest and push out a template the pruning test expects kept.)
+_OTHER_TEMPLATES_LOCK = int.from_bytes(b"cztstoth", "big", signed=True)  # not the templates' key
+
+
 @pytest.fixture
 def other_migrations(tmp_path: Path, test_server: TestServer) -> Any:
     """A copy of the migrations with another checksum, so another template; dropped after."""
@@ -352,8 +359,13 @@ def other_migrations(tmp_path: Path, test_server: TestServer) -> Any:
     shutil.copytree(migrations_dir(), folder)
     last = sorted(folder.glob("*.sql"))[-1]
     last.write_text(last.read_text() + f"\n-- {tmp_path.name}\n")
-    yield folder
-    templates.drop_template(test_server.admin_url, folder)
+    with psycopg.connect(test_server.admin_url, autocommit=True) as lock:
+        lock.execute("select pg_advisory_lock(%s)", (_OTHER_TEMPLATES_LOCK,))
+        try:
+            yield folder
+        finally:
+            templates.drop_template(test_server.admin_url, folder)
+            lock.execute("select pg_advisory_unlock(%s)", (_OTHER_TEMPLATES_LOCK,))
 
 
 def drop(test_server: TestServer, name: str) -> None:
