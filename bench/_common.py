@@ -1,7 +1,8 @@
-"""What the benches share: users to look up, and the time of one call."""
+"""What the benches share: users to look up, the time of one call, and how two compare."""
 
 from __future__ import annotations
 
+import statistics
 import time
 import uuid
 from collections.abc import Callable
@@ -26,3 +27,13 @@ def per_call_us(call: Callable[[int], object], calls: int) -> float:
     for i in range(calls):
         call(i)
     return (time.perf_counter() - start) / calls * 1e6
+
+
+def paired(ours: list[float], theirs: list[float]) -> tuple[float, float]:
+    """(the median of the per-round ratios, the ratio of the medians) of two interleaved series.
+
+    Per round, two contenders ran back to back, so a slow spell of the machine
+    weighs on both: the first figure is the one to read, the second is beside it.
+    """
+    per_round = statistics.median(o / t for o, t in zip(ours, theirs, strict=True))
+    return per_round, statistics.median(ours) / statistics.median(theirs)

@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from _common import seed  # bench/, beside this script
+from _common import paired, seed  # bench/, beside this script
 
 import codezest_db as db
 from codezest_db import migrate, queries
@@ -204,12 +204,12 @@ def timed(call: Call, calls: int) -> tuple[float, float]:
 
 
 def report(name: str, rival: str, raw: list[float], ours: list[float], target: float | None) -> str:
-    paired = statistics.median(o / r for r, o in zip(raw, ours, strict=True))
+    per_round, of_medians = paired(ours, raw)
     raw_med, ours_med = statistics.median(raw), statistics.median(ours)
     goal = f"  (target <= {target:.2f}x)" if target else ""
     return (
         f"  {name:33} {rival:5} {raw_med:8.1f}  ours {ours_med:8.1f}"
-        f"  {paired:.3f}x (of medians {ours_med / raw_med:.3f}x){goal}"
+        f"  {per_round:.3f}x (of medians {of_medians:.3f}x){goal}"
     )
 
 

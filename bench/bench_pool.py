@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg  # type: ignore[import-not-found]
 import psycopg
-from _common import per_call_us, seed  # bench/, beside this script
+from _common import paired, per_call_us, seed  # bench/, beside this script
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 import codezest_db as db
@@ -86,10 +86,8 @@ async def throughput(
 
 
 def ratios(figures: dict[str, list[float]], ours: str, theirs: str) -> str:
-    """The median of the per-round ratios of *ours* to *theirs*, and the ratio of the medians."""
-    pairs = zip(figures[ours], figures[theirs], strict=True)
-    per_round = statistics.median(a / b for a, b in pairs)
-    of_medians = statistics.median(figures[ours]) / statistics.median(figures[theirs])
+    """`paired` figures of *ours* to *theirs*, as printed."""
+    per_round, of_medians = paired(figures[ours], figures[theirs])
     return f"{per_round:.3f}x (of medians {of_medians:.3f}x)"
 
 
