@@ -30,12 +30,13 @@ def observing() -> bool:
     tracer = _tracer
     if tracer is None and _trace is not None:
         checked, tracer = _provider
-        if time.monotonic() - checked >= 1.0:
+        if time.monotonic() - checked >= _LOOKUP_EVERY:
             tracer = _active_tracer()
     return tracer is not None or _log.isEnabledFor(logging.DEBUG)
 
 
 _provider = (-1.0, None)  # when the tracer provider was last looked up, and its tracer
+_LOOKUP_EVERY = 1.0  # seconds between lookups of the provider
 
 
 def _active_tracer() -> Any:
@@ -49,7 +50,7 @@ def _active_tracer() -> Any:
         return _tracer
     checked, tracer = _provider
     now = time.monotonic()
-    if now - checked < 1.0:
+    if now - checked < _LOOKUP_EVERY:
         return tracer
     provider = _trace.get_tracer_provider()
     if isinstance(provider, _trace.ProxyTracerProvider | _trace.NoOpTracerProvider):
